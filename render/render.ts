@@ -1,0 +1,98 @@
+/**
+ * Offline render: runs the real Pulumi program (index.ts) against Pulumi's mock engine and records every
+ * resource it registers, with the inputs a real `pulumi up` would send to the providers.
+ */
+import * as fs from "fs";
+import * as yaml from "js-yaml";
+import * as pulumi from "@pulumi/pulumi";
+import { PROJECT } from "../settings";
+
+/** Stands in for every secret (generated password, `secure:` config value) so none can reach a file. */
+export const SECRET_PLACEHOLDER = "renderplaceholdersecret000000000000";
+export const REDACTED = "<redacted>";
+
+export interface RenderedResource {
+    /** Pulumi type token, e.g. `kubernetes:apps/v1:StatefulSet`. */
+    type: string;
+    /** Pulumi logical name. */
+    name: string;
+    /** Inputs as the provider would receive them. */
+    inputs: Record<string, any>;
+}
+
+export interface StackConfig {
+    /** Every config value keyed `namespace:key`, structured values as JSON text (as Pulumi passes them). */
+    values: Record<string, string>;
+    /** Keys whose values were secrets in the stack file. */
+    secretKeys: string[];
+}
+
+/** Reads `Pulumi.<stack>.yaml`-format config; `secure:` values become the placeholder, marked secret. */
+export function readStackConfigFile(file: string): StackConfig {
+    const doc = (yaml.load(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
+    const values: Record<string, string> = {};
+    const secretKeys: string[] = [];
+    for (const [key, value] of Object.entries(doc.config ?? {})) {
+        if (value && typeof value === "object" && !Array.isArray(value) && Object.keys(value).length === 1 && "secure" in value) {
+            values[key] = SECRET_PLACEHOLDER;
+            secretKeys.push(key);
+        } else if (value && typeof value === "object") {
+            values[key] = JSON.stringify(replaceSecure(value, () => secretKeys.includes(key) || secretKeys.push(key)));
+        } else {
+            values[key] = String(value);
+        }
+    }
+    return { values, secretKeys };
+}
+
+/** Nested `secure:` values (set with `--path`) mark the whole key secret. */
+function replaceSecure(value: unknown, markSecret: () => void): unknown {
+    if (Array.isArray(value)) {
+        return value.map((v) => replaceSecure(v, markSecret));
+    }
+    if (value && typeof value === "object") {
+        if (Object.keys(value).length === 1 && "secure" in value) {
+            markSecret();
+            return SECRET_PLACEHOLDER;
+        }
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, replaceSecure(v, markSecret)]));
+    }
+    return value;
+}
+
+/** What the mock engine answers for a resource: its inputs, plus the outputs a provider would compute. */
+function mockState(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
+    if (type.startsWith("random:")) {
+        return { ...inputs, result: SECRET_PLACEHOLDER };
+    }
+    if (type.startsWith("kubernetes:") && inputs.metadata && inputs.metadata.name === undefined) {
+        return { ...inputs, metadata: { ...inputs.metadata, name } };
+    }
+    return inputs;
+}
+
+/**
+ * Sets up the mock engine and stack config, then runs the program through `loadProgram`
+ * (an `import` of index.ts). Call once per module registry: Pulumi's engine state is per process.
+ */
+export async function renderProgram(stack: string, config: StackConfig, loadProgram: () => Promise<unknown>): Promise<RenderedResource[]> {
+    const resources: RenderedResource[] = [];
+    await pulumi.runtime.setMocks(
+        {
+            newResource(args) {
+                resources.push({ type: args.type, name: args.name, inputs: args.inputs });
+                return { id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs) };
+            },
+            call(args) {
+                return args.inputs;
+            },
+        },
+        PROJECT,
+        stack,
+        false,
+    );
+    pulumi.runtime.setAllConfig(config.values, config.secretKeys);
+    await loadProgram();
+    await pulumi.runtime.waitForRPCs();
+    return resources;
+}

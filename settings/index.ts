@@ -1,0 +1,176 @@
+/**
+ * The one place stack config is read: defaults applied, every rule checked, one frozen object handed to
+ * index.ts. Components receive their slice of it and never read `pulumi.Config`.
+ */
+import { dns1123Label, oneOf, Problems, shown, string } from "./fields";
+import { Environment, NodePortClaim, NODE_PORT_MAX, NODE_PORT_MIN, SettingsContext } from "./common";
+import { kafkaNodePorts, KafkaSettings, readKafka } from "./kafka";
+import { readZookeeper, ZookeeperSettings } from "./zookeeper";
+import { readTopics, TopicSettings } from "./topics";
+import { readRedis, redisNodePorts, RedisSettings } from "./redis";
+import { kongNodePorts, KongSettings, readKong } from "./kong";
+import { akhqNodePorts, AkhqSettings, readAkhq } from "./akhq";
+import { SecretValue } from "./secret";
+
+export { SecretValue };
+export type { Environment, KafkaSettings, ZookeeperSettings, TopicSettings, RedisSettings, KongSettings, AkhqSettings };
+
+export const PROJECT = "bss";
+
+export const KONG_CONSUMERS = ["bss-frontend", "bss-mobile", "bss-partner"] as const;
+export type KongConsumer = typeof KONG_CONSUMERS[number];
+
+export interface Secrets {
+    /** `bss:redisPassword` (secret): overrides the generated Redis password. */
+    redisPassword?: SecretValue;
+    /** `bss:akhqPassword` (secret): overrides the generated AKHQ admin password. */
+    akhqPassword?: SecretValue;
+    /** `bss:kongApiKeys` (secret): overrides the generated key-auth key of each named consumer. */
+    kongApiKeys: Partial<Record<KongConsumer, SecretValue>>;
+}
+
+export interface Settings {
+    stack: string;
+    environment: Environment;
+    namespace: string;
+    kafka: KafkaSettings;
+    zookeeper: ZookeeperSettings;
+    topics: TopicSettings[];
+    redis: RedisSettings;
+    kong: KongSettings;
+    akhq: AkhqSettings;
+    secrets: Secrets;
+}
+
+/** Every problem found in the stack config, one per line, each naming its key and the value it got. */
+export class SettingsError extends Error {
+    constructor(readonly problems: string[]) {
+        super(`Invalid stack configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+        this.name = "SettingsError";
+    }
+}
+
+const SECRET_KEYS = ["redisPassword", "akhqPassword", "kongApiKeys"] as const;
+const KNOWN_KEYS = ["namespace", "environment", "kafka", "zookeeper", "topics", "redis", "kong", "akhq", ...SECRET_KEYS];
+
+/** Pulumi hands structured config over as JSON text and scalars as plain text. */
+function parseValue(text: string): unknown {
+    const trimmed = text.trim();
+    if (trimmed.startsWith("{") || trimmed.startsWith("[")) {
+        try {
+            return JSON.parse(trimmed);
+        } catch {
+            return text;
+        }
+    }
+    return text;
+}
+
+const password = (minLength: number) => string(new RegExp(`^\\S{${minLength},}$`), `at least ${minLength} characters without spaces`);
+
+function readSecret(key: string, raw: Record<string, string>, secretKeys: ReadonlySet<string>, minLength: number, problems: Problems): SecretValue | undefined {
+    const text = raw[key];
+    if (text === undefined) {
+        return undefined;
+    }
+    if (!secretKeys.has(key)) {
+        problems.push(`${key} must be set as a secret (pulumi config set --secret ${key} ...), got a plain value`);
+    }
+    // The value itself is never shown: only its length.
+    if (!password(minLength)(key, text, [])) {
+        problems.push(`${key} must be ${minLength} or more characters without spaces, got a value of ${text.length} characters`);
+        return undefined;
+    }
+    return new SecretValue(text);
+}
+
+function readKongKeys(raw: Record<string, string>, secretKeys: ReadonlySet<string>, problems: Problems): Secrets["kongApiKeys"] {
+    const key = "bss:kongApiKeys";
+    if (raw[key] === undefined) {
+        return {};
+    }
+    if (!secretKeys.has(key)) {
+        problems.push(`${key} must be set as a secret (pulumi config set --secret --path '${key}.bss-frontend' ...), got a plain value`);
+    }
+    const parsed = parseValue(raw[key]);
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+        problems.push(`${key} must be an object of consumer name to key, got a value of type ${Array.isArray(parsed) ? "list" : typeof parsed}`);
+        return {};
+    }
+    const result: Secrets["kongApiKeys"] = {};
+    for (const [consumer, value] of Object.entries(parsed)) {
+        if (!(KONG_CONSUMERS as readonly string[]).includes(consumer)) {
+            problems.push(`${key}.${consumer} is not a Kong consumer (known: ${KONG_CONSUMERS.join(", ")}), got ${shown(consumer)}`);
+            continue;
+        }
+        if (typeof value !== "string" || !/^[A-Za-z0-9_-]{24,}$/.test(value)) {
+            problems.push(`${key}.${consumer} must be 24 or more characters of letters, digits, '-' and '_', got a value of ${typeof value === "string" ? `${value.length} characters` : `type ${typeof value}`}`);
+            continue;
+        }
+        result[consumer as KongConsumer] = new SecretValue(value);
+    }
+    return result;
+}
+
+function deepFreeze<T>(value: T): T {
+    if (value && typeof value === "object" && !(value instanceof SecretValue) && !Object.isFrozen(value)) {
+        Object.freeze(value);
+        for (const inner of Object.values(value)) {
+            deepFreeze(inner);
+        }
+    }
+    return value;
+}
+
+/**
+ * Reads, defaults and validates the stack config.
+ * @param raw every config value of the stack, keyed `namespace:key` (as `pulumi.runtime.allConfig()` gives them)
+ * @param stack the stack name
+ * @param secretKeys which of those keys were set as secrets
+ * @throws SettingsError listing every problem
+ */
+export function loadSettings(raw: Record<string, string>, stack: string, secretKeys: ReadonlySet<string> = new Set()): Settings {
+    const problems: Problems = [];
+    const prefix = `${PROJECT}:`;
+    for (const key of Object.keys(raw).filter((k) => k.startsWith(prefix)).sort()) {
+        const name = key.slice(prefix.length);
+        if (!KNOWN_KEYS.includes(name)) {
+            problems.push(`${key} is not a known setting (known: ${KNOWN_KEYS.map((k) => prefix + k).join(", ")}), got ${SECRET_KEYS.some((s) => s === name) ? "a value" : shown(parseValue(raw[key]))}`);
+        }
+    }
+    const value = (name: string): unknown => (raw[prefix + name] === undefined ? undefined : parseValue(raw[prefix + name]));
+
+    const namespace = value("namespace") === undefined ? "bss" : dns1123Label("bss:namespace", value("namespace"), problems) ?? "bss";
+    const environment = value("environment") === undefined ? "prod" : oneOf<Environment>("dev", "prod")("bss:environment", value("environment"), problems) ?? "prod";
+    const ctx: SettingsContext = { environment, namespace, stack };
+
+    const kafka = readKafka(value("kafka"), ctx, problems);
+    const zookeeper = readZookeeper(value("zookeeper"), ctx, problems);
+    const topics = readTopics(value("topics"), kafka.brokers, problems);
+    const redis = readRedis(value("redis"), ctx, problems);
+    const kong = readKong(value("kong"), ctx, problems);
+    const akhq = readAkhq(value("akhq"), ctx, problems);
+    const secrets: Secrets = {
+        redisPassword: readSecret("bss:redisPassword", raw, secretKeys, 16, problems),
+        akhqPassword: readSecret("bss:akhqPassword", raw, secretKeys, 12, problems),
+        kongApiKeys: readKongKeys(raw, secretKeys, problems),
+    };
+
+    const claims: NodePortClaim[] = [...kafkaNodePorts(kafka), ...redisNodePorts(redis), ...kongNodePorts(kong), ...akhqNodePorts(akhq)];
+    const owners = new Map<number, string>();
+    for (const claim of claims) {
+        if (claim.port < NODE_PORT_MIN || claim.port > NODE_PORT_MAX) {
+            problems.push(`${claim.key} must be a nodePort from ${NODE_PORT_MIN} to ${NODE_PORT_MAX}, got ${claim.port}`);
+        }
+        const owner = owners.get(claim.port);
+        if (owner !== undefined) {
+            problems.push(`${claim.key} uses nodePort ${claim.port}, already taken by ${owner}`);
+        }
+        owners.set(claim.port, claim.key);
+    }
+
+    if (problems.length > 0) {
+        throw new SettingsError(problems);
+    }
+    return deepFreeze({ stack, environment, namespace, kafka, zookeeper, topics, redis, kong, akhq, secrets });
+}

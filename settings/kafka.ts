@@ -1,0 +1,139 @@
+import { boolean, hostName, integer, object, oneOf, pinnedImage, Problems, quantity, string } from "./fields";
+import {
+    ComputeResources, mergeResources, NodePortClaim, NODE_PORT_MAX, NODE_PORT_MIN, Placement, ResourcesInput,
+    resourcesReader, SettingsContext,
+} from "./common";
+import { DEFAULT_KAFKA_IMAGE } from "./zookeeper";
+
+export interface KafkaSettings {
+    /** Number of brokers (StatefulSet replicas); broker.id = pod ordinal. */
+    brokers: number;
+    image: string;
+    /** Host name clients outside the cluster dial; advertised on the EXTERNAL listener. */
+    externalHost: string;
+    /** Host port of broker i, advertised as `externalHost:externalPorts[i]`. */
+    externalPorts: number[];
+    /** Fixed nodePort of broker i's external Service. */
+    nodePorts: number[];
+    storageSize: string;
+    storageClass?: string;
+    resources: ComputeResources;
+    autoCreateTopics: boolean;
+    numPartitions: number;
+    defaultReplicationFactor: number;
+    minInsyncReplicas: number;
+    logRetentionHours: number;
+    /** ZooKeeper chroot that holds this cluster's znodes. */
+    zookeeperChroot: string;
+    placement: Placement;
+    /** Image of the kafka-exporter Deployment that publishes broker, topic and consumer-lag metrics. */
+    exporterImage: string;
+}
+
+interface KafkaInput {
+    brokers: number;
+    image: string;
+    externalHost: string;
+    externalPortBase: number;
+    nodePortBase: number;
+    storageSize: string;
+    storageClass: string;
+    resources: Partial<ResourcesInput>;
+    autoCreateTopics: boolean;
+    numPartitions: number;
+    defaultReplicationFactor: number;
+    minInsyncReplicas: number;
+    logRetentionHours: number;
+    zookeeperChroot: string;
+    placement: Placement;
+    exporterImage: string;
+}
+
+const reader = object<KafkaInput>({
+    brokers: integer(1, 50),
+    image: pinnedImage,
+    externalHost: hostName,
+    externalPortBase: integer(1, 65535),
+    nodePortBase: integer(NODE_PORT_MIN, NODE_PORT_MAX),
+    storageSize: quantity,
+    storageClass: string(),
+    resources: resourcesReader,
+    autoCreateTopics: boolean,
+    numPartitions: integer(1, 10000),
+    defaultReplicationFactor: integer(1, 50),
+    minInsyncReplicas: integer(1, 50),
+    logRetentionHours: integer(1),
+    zookeeperChroot: string(/^\/[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/, "a ZooKeeper path such as \"/bss-kafka\""),
+    placement: oneOf("preferred", "required"),
+    exporterImage: pinnedImage,
+});
+
+export const DEFAULT_EXTERNAL_PORT_BASE = 9092;
+export const DEFAULT_KAFKA_NODE_PORT_BASE = 30092;
+
+/** Replication the cluster can honour: three copies where there are three brokers, fewer on smaller clusters. */
+export function replicationFor(brokers: number, wanted = 3): number {
+    return Math.min(wanted, brokers);
+}
+
+/** min.insync.replicas that still lets one replica fail: RF - 1, at most 2, at least 1. */
+export function minInsyncFor(replicationFactor: number): number {
+    return Math.max(1, Math.min(2, replicationFactor - 1));
+}
+
+/** min ISR must leave room for a replica to fail, except on a single replica where 1 is the only choice. */
+export function minIsrProblem(key: string, minIsr: number, replicationFactor: number): string | undefined {
+    if (minIsr > replicationFactor || (replicationFactor > 1 && minIsr >= replicationFactor)) {
+        return `${key} must be lower than the replication factor ${replicationFactor} (or 1 when it is 1), got ${minIsr}`;
+    }
+    return undefined;
+}
+
+export function readKafka(raw: unknown, ctx: SettingsContext, problems: Problems): KafkaSettings {
+    const given = reader("bss:kafka", raw, problems) ?? {};
+    const brokers = given.brokers ?? 3;
+    const externalPortBase = given.externalPortBase ?? DEFAULT_EXTERNAL_PORT_BASE;
+    const nodePortBase = given.nodePortBase ?? DEFAULT_KAFKA_NODE_PORT_BASE;
+    const ordinals = [...Array(brokers).keys()];
+    const defaultReplicationFactor = given.defaultReplicationFactor ?? replicationFor(brokers);
+    const minInsyncReplicas = given.minInsyncReplicas ?? minInsyncFor(defaultReplicationFactor);
+
+    if (externalPortBase + brokers - 1 > 65535) {
+        problems.push(`bss:kafka.externalPortBase leaves no port for broker ${brokers - 1} (${externalPortBase} + ${brokers - 1} > 65535), got ${externalPortBase}`);
+    }
+    if (nodePortBase + brokers - 1 > NODE_PORT_MAX) {
+        problems.push(`bss:kafka.nodePortBase puts broker ${brokers - 1} outside ${NODE_PORT_MIN}-${NODE_PORT_MAX} (${nodePortBase} + ${brokers - 1}), got ${nodePortBase}`);
+    }
+    if (defaultReplicationFactor > brokers) {
+        problems.push(`bss:kafka.defaultReplicationFactor must be at most bss:kafka.brokers (${brokers}), got ${defaultReplicationFactor}`);
+    }
+    const isr = minIsrProblem("bss:kafka.minInsyncReplicas", minInsyncReplicas, defaultReplicationFactor);
+    if (isr) {
+        problems.push(isr);
+    }
+    return {
+        brokers,
+        image: given.image ?? DEFAULT_KAFKA_IMAGE,
+        externalHost: given.externalHost ?? "localhost",
+        externalPorts: ordinals.map((i) => externalPortBase + i),
+        nodePorts: ordinals.map((i) => nodePortBase + i),
+        storageSize: given.storageSize ?? "10Gi",
+        storageClass: given.storageClass,
+        resources: mergeResources(
+            { requests: { cpu: "250m", memory: "1Gi" }, limits: { cpu: "1", memory: "1Gi" } },
+            given.resources,
+        ),
+        autoCreateTopics: given.autoCreateTopics ?? true,
+        numPartitions: given.numPartitions ?? 3,
+        defaultReplicationFactor,
+        minInsyncReplicas,
+        logRetentionHours: given.logRetentionHours ?? 168,
+        zookeeperChroot: given.zookeeperChroot ?? "/bss-kafka",
+        placement: given.placement ?? (ctx.environment === "dev" ? "preferred" : "required"),
+        exporterImage: given.exporterImage ?? "danielqsj/kafka-exporter:v1.9.0",
+    };
+}
+
+export function kafkaNodePorts(kafka: KafkaSettings): NodePortClaim[] {
+    return kafka.nodePorts.map((port, i) => ({ key: `bss:kafka.nodePortBase (broker ${i})`, port }));
+}

@@ -1,0 +1,42 @@
+import { integer, object, pinnedImage, Problems, quantity, string, oneOf } from "./fields";
+import { ComputeResources, mergeResources, Placement, ResourcesInput, resourcesReader, SettingsContext } from "./common";
+
+export const DEFAULT_KAFKA_IMAGE = "apache/kafka:3.9.2";
+
+export interface ZookeeperSettings {
+    /** Ensemble size: odd, so a majority survives one failure per two extra nodes. */
+    replicas: number;
+    image: string;
+    storageSize: string;
+    storageClass?: string;
+    resources: ComputeResources;
+    placement: Placement;
+}
+
+const reader = object<Omit<ZookeeperSettings, "resources"> & { resources: Partial<ResourcesInput> }>({
+    replicas: integer(1, 9),
+    image: pinnedImage,
+    storageSize: quantity,
+    storageClass: string(),
+    resources: resourcesReader,
+    placement: oneOf("preferred", "required"),
+});
+
+export function readZookeeper(raw: unknown, ctx: SettingsContext, problems: Problems): ZookeeperSettings {
+    const given = reader("bss:zookeeper", raw, problems) ?? {};
+    const replicas = given.replicas ?? (ctx.environment === "dev" ? 1 : 3);
+    if (given.replicas !== undefined && replicas % 2 === 0) {
+        problems.push(`bss:zookeeper.replicas must be odd (a ZooKeeper quorum is a strict majority), got ${replicas}`);
+    }
+    return {
+        replicas,
+        image: given.image ?? DEFAULT_KAFKA_IMAGE,
+        storageSize: given.storageSize ?? "5Gi",
+        storageClass: given.storageClass,
+        resources: mergeResources(
+            { requests: { cpu: "100m", memory: "512Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
+            given.resources,
+        ),
+        placement: given.placement ?? (ctx.environment === "dev" ? "preferred" : "required"),
+    };
+}
