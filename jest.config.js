@@ -1,5 +1,5 @@
 /** Two projects: `unit` needs nothing but Node; `integration` runs real Kafka and Redis on this machine. */
-const tsJest = { "^.+\\.ts$": ["ts-jest", { isolatedModules: true }] };
+const tsJest = { "^.+\\.ts$": "ts-jest" };
 
 module.exports = {
   projects: [

@@ -7,6 +7,9 @@ import * as yaml from "js-yaml";
 import * as pulumi from "@pulumi/pulumi";
 import { PROJECT } from "../settings";
 
+/** Exported by @pulumi/pulumi's runtime module but missing from its type declarations. */
+const runtime = pulumi.runtime as typeof pulumi.runtime & { waitForRPCs(): Promise<void> };
+
 /** Stands in for every secret (generated password, `secure:` config value) so none can reach a file. */
 export const SECRET_PLACEHOLDER = "renderplaceholdersecret000000000000";
 export const REDACTED = "<redacted>";
@@ -93,6 +96,7 @@ export async function renderProgram(stack: string, config: StackConfig, loadProg
     );
     pulumi.runtime.setAllConfig(config.values, config.secretKeys);
     await loadProgram();
-    await pulumi.runtime.waitForRPCs();
+    // Resources register asynchronously (inputs are Outputs): wait until every registration has reached the mocks.
+    await runtime.waitForRPCs();
     return resources;
 }
