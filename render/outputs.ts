@@ -72,6 +72,11 @@ function redactKongCredentials(text: string): string {
     return yaml.dump(redact(doc), { lineWidth: 120, noRefs: true });
 }
 
+/** Provider SDKs send non-string provider inputs to the engine as JSON text (`["a:1"]`, `false`). */
+function providerInput<T>(value: unknown): T {
+    return (typeof value === "string" ? JSON.parse(value) : value) as T;
+}
+
 export function collectOutputs(resources: RenderedResource[]): RenderOutputs {
     const manifests = resources.filter(isManifest).map((r) => r.inputs);
     const kongSecret = manifests.find((m) => m.kind === "Secret" && (m.stringData?.[KONG_CONFIG_KEY] ?? m.data?.[KONG_CONFIG_KEY]) !== undefined);
@@ -90,7 +95,7 @@ export function collectOutputs(resources: RenderedResource[]): RenderOutputs {
     const provider = resources.find((r) => r.type === "pulumi:providers:kafka");
     const kafkaTopics: KafkaTopicsFile = {
         provider: provider
-            ? { bootstrapServers: provider.inputs.bootstrapServers, tlsEnabled: provider.inputs.tlsEnabled }
+            ? { bootstrapServers: providerInput(provider.inputs.bootstrapServers), tlsEnabled: providerInput(provider.inputs.tlsEnabled) }
             : null,
         topics: resources.filter((r) => r.type === "kafka:index/topic:Topic").map((r) => ({
             name: r.inputs.name,

@@ -5,6 +5,7 @@
 import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as pulumi from "@pulumi/pulumi";
+import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { PROJECT } from "../settings";
 
 /** Exported by @pulumi/pulumi's runtime module but missing from its type declarations. */
@@ -63,6 +64,24 @@ function replaceSecure(value: unknown, markSecret: () => void): unknown {
     return value;
 }
 
+/**
+ * The mock engine hands inputs over as the wire format: a property holding a secret anywhere inside (a
+ * Secret's `stringData`) arrives wrapped as `{<sig>: <secret sig>, value}`. Records keep the plain shape the
+ * API server would receive; secret values are redacted later by `collectOutputs`.
+ */
+export function unwrapSecrets(value: any): any {
+    if (Array.isArray(value)) {
+        return value.map(unwrapSecrets);
+    }
+    if (value && typeof value === "object") {
+        if (value[specialSigKey] === specialSecretSig) {
+            return unwrapSecrets(value.value);
+        }
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v)]));
+    }
+    return value;
+}
+
 /** What the mock engine answers for a resource: its inputs, plus the outputs a provider would compute. */
 function mockState(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
     if (type.startsWith("random:")) {
@@ -83,7 +102,7 @@ export async function renderProgram(stack: string, config: StackConfig, loadProg
     await pulumi.runtime.setMocks(
         {
             newResource(args) {
-                resources.push({ type: args.type, name: args.name, inputs: args.inputs });
+                resources.push({ type: args.type, name: args.name, inputs: unwrapSecrets(args.inputs) });
                 return { id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs) };
             },
             call(args) {

@@ -5,11 +5,14 @@
 import * as path from "path";
 import { readStackConfigFile, renderProgram, RenderedResource, StackConfig } from "../../render/render";
 import { collectOutputs, RenderOutputs } from "../../render/outputs";
+import type { Output } from "@pulumi/pulumi";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
 
 export interface RenderedStack extends RenderOutputs {
     resources: RenderedResource[];
+    /** The program's stack outputs (index.ts exports), as Pulumi Outputs or plain values. */
+    exports: Record<string, any>;
 }
 
 /** A stack file of the repository (`Pulumi.<stack>.yaml`) or any file in that format. */
@@ -26,8 +29,16 @@ export function inlineConfig(values: Record<string, unknown>, secretKeys: string
 }
 
 export async function renderStack(stack: string, config: StackConfig = stackFile(stack)): Promise<RenderedStack> {
-    const resources = await renderProgram(stack, config, () => import("../../index"));
-    return { resources, ...collectOutputs(resources) };
+    let exports: Record<string, any> = {};
+    const resources = await renderProgram(stack, config, async () => {
+        exports = await import("../../index");
+    });
+    return { resources, exports, ...collectOutputs(resources) };
+}
+
+/** The value of a stack output (or any Output) once the mock engine has resolved it. */
+export function outputValue<T>(output: Output<T>): Promise<T> {
+    return new Promise<T>((resolve) => output.apply(resolve));
 }
 
 /** The rendered object of one kind and name. */
