@@ -2,6 +2,8 @@ import { integer, object, pinnedImage, Problems, quantity, string, oneOf } from 
 import { ComputeResources, mergeResources, Placement, ResourcesInput, resourcesReader, SettingsContext } from "./common";
 
 export const DEFAULT_KAFKA_IMAGE = "apache/kafka:3.9.2";
+/** The ZooKeeper release Kafka 3.9.2 bundles (3.8.4); its image carries the Prometheus metrics provider jars. */
+export const DEFAULT_ZOOKEEPER_METRICS_IMAGE = "zookeeper:3.8.4";
 
 export interface ZookeeperSettings {
     /** Ensemble size: odd, so a majority survives one failure per two extra nodes. */
@@ -11,6 +13,8 @@ export interface ZookeeperSettings {
     storageClass?: string;
     resources: ComputeResources;
     placement: Placement;
+    /** Image an init container copies ZooKeeper's Prometheus provider jars from (apache/kafka lacks them); default `zookeeper:3.8.4`, the release Kafka 3.9.2 bundles. */
+    metricsImage: string;
 }
 
 const reader = object<Omit<ZookeeperSettings, "resources"> & { resources: Partial<ResourcesInput> }>({
@@ -20,6 +24,7 @@ const reader = object<Omit<ZookeeperSettings, "resources"> & { resources: Partia
     storageClass: string(),
     resources: resourcesReader,
     placement: oneOf("preferred", "required"),
+    metricsImage: pinnedImage,
 });
 
 export function readZookeeper(raw: unknown, ctx: SettingsContext, problems: Problems): ZookeeperSettings {
@@ -38,5 +43,6 @@ export function readZookeeper(raw: unknown, ctx: SettingsContext, problems: Prob
             given.resources,
         ),
         placement: given.placement ?? (ctx.environment === "dev" ? "preferred" : "required"),
+        metricsImage: given.metricsImage ?? DEFAULT_ZOOKEEPER_METRICS_IMAGE,
     };
 }

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Container command of every broker. Completes the shared server.properties with what belongs to this pod:
+# broker.id = StatefulSet ordinal, INTERNAL advertised as the pod's headless DNS name, EXTERNAL as
+# <external host>:<that broker's host port>. Sizes the heap from the container memory limit and runs kafka.Kafka
+# from $KAFKA_HOME/libs (the apache/kafka image's own command would format a KRaft node instead).
+set -euo pipefail
+
+KAFKA_HOME="${KAFKA_HOME:-/opt/kafka}"
+config_dir="${KAFKA_CONFIG_DIR:?KAFKA_CONFIG_DIR must name the mounted config folder}"
+runtime_dir="${KAFKA_RUNTIME_DIR:?KAFKA_RUNTIME_DIR must name a writable folder}"
+pod="${POD_NAME:?POD_NAME must be set from the downward API (metadata.name)}"
+namespace="${POD_NAMESPACE:?POD_NAMESPACE must be set from the downward API (metadata.namespace)}"
+headless="${KAFKA_HEADLESS_SERVICE:?KAFKA_HEADLESS_SERVICE must name the headless Service}"
+domain="${CLUSTER_DOMAIN:-cluster.local}"
+external_host="${KAFKA_EXTERNAL_HOST:?KAFKA_EXTERNAL_HOST must be set}"
+external_ports="${KAFKA_EXTERNAL_PORTS:?KAFKA_EXTERNAL_PORTS must list one port per broker}"
+memory_mb="${MEMORY_LIMIT_MB:?MEMORY_LIMIT_MB must be set from the container memory limit}"
+heap_percent="${HEAP_PERCENT:-50}"
+heap_max_mb="${HEAP_MAX_MB:-6144}"
+
+ordinal="${pod##*-}"
+if ! [[ "$ordinal" =~ ^[0-9]+$ ]]; then
+    echo "kafka-start: pod name '$pod' does not end in a StatefulSet ordinal" >&2
+    exit 1
+fi
+IFS=, read -r -a ports <<<"$external_ports"
+external_port="${ports[$ordinal]:-}"
+if [ -z "$external_port" ]; then
+    echo "kafka-start: KAFKA_EXTERNAL_PORTS '$external_ports' has no port for broker $ordinal" >&2
+    exit 1
+fi
+
+listeners="$(sed -n 's/^listeners=//p' "$config_dir/server.properties")"
+if ! [[ "$listeners" =~ INTERNAL://:([0-9]+) ]]; then
+    echo "kafka-start: no INTERNAL listener in $config_dir/server.properties" >&2
+    exit 1
+fi
+internal_port="${BASH_REMATCH[1]}"
+
+{
+    cat "$config_dir/server.properties"
+    echo "broker.id=$ordinal"
+    echo "advertised.listeners=INTERNAL://$pod.$headless.$namespace.svc.$domain:$internal_port,EXTERNAL://$external_host:$external_port"
+} >"$runtime_dir/server.properties"
+
+heap_mb=$((memory_mb * heap_percent / 100))
+if [ "$heap_mb" -gt "$heap_max_mb" ]; then
+    heap_mb="$heap_max_mb"
+fi
+echo "kafka-start: $pod is broker $ordinal, EXTERNAL $external_host:$external_port, heap ${heap_mb}m of ${memory_mb}Mi"
+
+exec java \
+    "-Xms${heap_mb}m" "-Xmx${heap_mb}m" \
+    -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 \
+    -XX:+ExplicitGCInvokesConcurrent -XX:+ExitOnOutOfMemoryError \
+    -Djava.awt.headless=true \
+    "-Dlog4j.configuration=file:$config_dir/log4j.properties" \
+    -cp "$KAFKA_HOME/libs/*" \
+    kafka.Kafka "$runtime_dir/server.properties"

@@ -1,0 +1,45 @@
+/**
+ * Clients that talk to a sandboxed cluster from inside it (a "client pod" that resolves cluster DNS names):
+ * the release's own Java tools and kafkajs scripts.
+ */
+import { CommandResult } from "../harness/pod-runner";
+import { KAFKA_CLASSPATH } from "./kafka-home";
+import { RunningKafkaCluster } from "./cluster-harness";
+
+/**
+ * Runs a command-line tool of the release from its jars: a bare name is one of `org.apache.kafka.tools` (e.g.
+ * TopicCommand), a dotted one a full class name (e.g. kafka.admin.ConfigCommand). Throws with its output on failure.
+ */
+export async function kafkaTool(cluster: RunningKafkaCluster, tool: string, args: string[]): Promise<string> {
+    const mainClass = tool.includes(".") ? tool : `org.apache.kafka.tools.${tool}`;
+    return checked(await cluster.sandbox.runClient(["java", "-Xmx256m", "-cp", KAFKA_CLASSPATH, mainClass, ...args], { timeoutMs: 90_000 }), tool);
+}
+
+/** Runs ZooKeeper's CLI (`ls`, `get`, ...) against `server` and returns its output. */
+export async function zookeeperCli(cluster: RunningKafkaCluster, server: string, command: string[]): Promise<string> {
+    return checked(await cluster.sandbox.runClient(
+        ["java", "-Xmx128m", "-cp", KAFKA_CLASSPATH, "org.apache.zookeeper.ZooKeeperMain", "-server", server, ...command],
+        { timeoutMs: 60_000 },
+    ), "ZooKeeperMain");
+}
+
+/**
+ * Runs an async kafkajs program inside the sandbox: `kafka` (a Kafka client on `bootstrap`) is in scope and
+ * whatever the program returns is handed back as parsed JSON.
+ */
+export async function kafkajsInside<T>(cluster: RunningKafkaCluster, bootstrap: string[], body: string): Promise<T> {
+    const program = `
+        const { Kafka, logLevel } = require("kafkajs");
+        const kafka = new Kafka({ clientId: "sandbox-test", brokers: ${JSON.stringify(bootstrap)}, logLevel: logLevel.NOTHING, retry: { retries: 8 } });
+        (async () => { ${body} })().then((r) => { process.stdout.write(JSON.stringify(r)); process.exit(0); },
+            (e) => { process.stderr.write(String(e && e.stack || e)); process.exit(1); });`;
+    const result = checked(await cluster.sandbox.runClient(["node", "-e", program], { timeoutMs: 90_000 }), "kafkajs");
+    return JSON.parse(result) as T;
+}
+
+function checked(result: CommandResult, what: string): string {
+    if (result.code !== 0) {
+        throw new Error(`${what} exited with ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr.slice(-4000)}`);
+    }
+    return result.stdout;
+}

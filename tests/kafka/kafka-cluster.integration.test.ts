@@ -1,0 +1,144 @@
+/**
+ * Kafka 3.9.2 brokers and ZooKeeper started from the dev stack's rendered pod specs (same ConfigMaps, start
+ * scripts, probes, env and volumes as in the cluster), checked the way issue 3 asks.
+ */
+import { Kafka, logLevel } from "kafkajs";
+import { kafkajsInside, kafkaTool, zookeeperCli } from "./clients";
+import { RunningKafkaCluster, startKafkaCluster } from "./cluster-harness";
+
+jest.setTimeout(240_000);
+
+let cluster: RunningKafkaCluster;
+
+beforeAll(async () => {
+    cluster = await startKafkaCluster();
+    console.log(`3 brokers + ZooKeeper Ready after ${cluster.startupMs} ms`);
+}, 300_000);
+
+afterAll(async () => {
+    await cluster?.stop();
+});
+
+const hostClient = () => new Kafka({ clientId: "host-test", brokers: cluster.externalBootstrap, logLevel: logLevel.NOTHING, retry: { retries: 8 } });
+
+it("creates and describes a topic with RF 3 and min ISR 2 right after every broker turned Ready", async () => {
+    await kafkaTool(cluster, "TopicCommand", ["--bootstrap-server", cluster.internalBootstrap, "--create", "--topic", "right-after-ready",
+        "--partitions", "3", "--replication-factor", "3", "--config", "min.insync.replicas=2"]);
+    const described = await kafkaTool(cluster, "TopicCommand", ["--bootstrap-server", cluster.internalBootstrap, "--describe", "--topic", "right-after-ready"]);
+    expect(described).toMatch(/ReplicationFactor: 3/);
+    expect(described).toMatch(/min\.insync\.replicas=2/);
+    const partitions = described.split("\n").filter((l) => /\tPartition: \d/.test(l));
+    expect(partitions).toHaveLength(3);
+    for (const line of partitions) {
+        expect(line).toMatch(/Isr: \d,\d,\d/);
+    }
+});
+
+it("runs with the stack's broker defaults: 3 partitions, RF 3, min ISR 2, no unclean election", async () => {
+    await kafkaTool(cluster, "TopicCommand", ["--bootstrap-server", cluster.internalBootstrap, "--create", "--topic", "broker-defaults"]);
+    const described = await kafkaTool(cluster, "TopicCommand", ["--bootstrap-server", cluster.internalBootstrap, "--describe", "--topic", "broker-defaults"]);
+    expect(described).toMatch(/PartitionCount: 3\tReplicationFactor: 3/);
+    const configs = await kafkaTool(cluster, "kafka.admin.ConfigCommand", ["--bootstrap-server", cluster.internalBootstrap,
+        "--entity-type", "brokers", "--entity-name", "1", "--describe", "--all"]);
+    for (const [key, value] of [["min.insync.replicas", "2"], ["default.replication.factor", "3"], ["unclean.leader.election.enable", "false"],
+        ["offsets.topic.replication.factor", "3"], ["transaction.state.log.min.isr", "2"], ["broker.id", "1"]]) {
+        expect(configs).toMatch(new RegExp(`^\\s*${key.replace(/\./g, "\\.")}=${value} sensitive=false synonyms=\\{STATIC_BROKER_CONFIG:${key.replace(/\./g, "\\.")}=${value}`, "m"));
+    }
+});
+
+it("registers every broker under the ZooKeeper chroot, with exactly one controller", async () => {
+    const zk = "zookeeper.bss.svc.cluster.local:2181";
+    expect(await zookeeperCli(cluster, zk, ["ls", "/bss-kafka/brokers/ids"])).toMatch(/^\[0, 1, 2\]$/m);
+    const controller = JSON.parse(/^\{.*"brokerid".*\}$/m.exec(await zookeeperCli(cluster, zk, ["get", "/bss-kafka/controller"]))![0]);
+    expect([0, 1, 2]).toContain(controller.brokerid);
+    // Nothing of Kafka's outside the chroot.
+    expect(await zookeeperCli(cluster, zk, ["ls", "/"])).toMatch(/^\[bss-kafka, zookeeper\]$/m);
+
+    const views = await Promise.all([0, 1, 2].map((id) => kafkajsInside<{ controller: number }>(cluster,
+        [`kafka-${id}.kafka-headless.bss.svc.cluster.local:9092`], "const a = kafka.admin(); await a.connect(); const c = await a.describeCluster(); await a.disconnect(); return c;")));
+    expect(views.map((v) => v.controller)).toEqual([controller.brokerid, controller.brokerid, controller.brokerid]);
+});
+
+it("advertises INTERNAL as each pod's headless DNS name to clients inside the cluster", async () => {
+    const described = await kafkajsInside<{ brokers: { nodeId: number; host: string; port: number }[] }>(cluster, [cluster.internalBootstrap],
+        "const a = kafka.admin(); await a.connect(); const c = await a.describeCluster(); await a.disconnect(); return c;");
+    expect(described.brokers.map((b) => [b.nodeId, `${b.host}:${b.port}`]).sort()).toEqual([
+        [0, "kafka-0.kafka-headless.bss.svc.cluster.local:9092"],
+        [1, "kafka-1.kafka-headless.bss.svc.cluster.local:9092"],
+        [2, "kafka-2.kafka-headless.bss.svc.cluster.local:9092"],
+    ]);
+});
+
+it("advertises EXTERNAL as localhost:9092+i and serves a producer and a consumer on the host through the NodePorts", async () => {
+    const kafka = hostClient();
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+        const described = await admin.describeCluster();
+        expect(described.brokers.map((b) => [b.nodeId, `${b.host}:${b.port}`]).sort()).toEqual([[0, "localhost:9092"], [1, "localhost:9093"], [2, "localhost:9094"]]);
+        await admin.createTopics({ topics: [{ topic: "from-the-host", numPartitions: 3, replicationFactor: 3 }], waitForLeaders: true });
+    } finally {
+        await admin.disconnect();
+    }
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: "from-the-host", acks: -1, messages: [0, 1, 2, 3, 4, 5].map((i) => ({ key: `k${i}`, value: `v${i}` })) });
+    await producer.disconnect();
+
+    const consumer = kafka.consumer({ groupId: "host-test" });
+    await consumer.connect();
+    await consumer.subscribe({ topic: "from-the-host", fromBeginning: true });
+    const received: string[] = [];
+    await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`received only ${received.length} of 6 messages`)), 60_000);
+        void consumer.run({
+            eachMessage: async ({ message }) => {
+                received.push(message.value!.toString());
+                if (received.length === 6) {
+                    clearTimeout(timer);
+                    resolve();
+                }
+            },
+        });
+    });
+    await consumer.disconnect();
+    expect(received.sort()).toEqual(["v0", "v1", "v2", "v3", "v4", "v5"]);
+});
+
+describe("readiness probe (components/kafka/probe.sh)", () => {
+    it("fails for a broker id the cluster has not registered, inside a serving broker", async () => {
+        expect(await cluster.sandbox.probe("kafka-0", "kafka", "readiness")).toBe(true);
+        const foreign = await cluster.sandbox.exec("kafka-0", "kafka", ["/opt/bss/kafka/probe.sh"], { env: { POD_NAME: "kafka-7" } });
+        expect(foreign.code).not.toBe(0);
+        expect(foreign.stderr).toMatch(/broker 7 is not in its own metadata yet \(3 broker\(s\) known\)/);
+    });
+
+    it("fails while a restarted broker starts and passes once it is registered; RF 3 topics work right after", async () => {
+        await cluster.killBroker(2, "SIGTERM");
+        await cluster.sandbox.startPod("kafka", 2);
+        expect(await cluster.sandbox.probe("kafka-2", "kafka", "readiness")).toBe(false);
+        await cluster.sandbox.waitReady("kafka-2", "kafka", 120_000);
+        expect(await cluster.sandbox.probe("kafka-2", "kafka", "readiness")).toBe(true);
+        await kafkaTool(cluster, "TopicCommand", ["--bootstrap-server", "kafka-2.kafka-headless.bss.svc.cluster.local:9092", "--create",
+            "--topic", "after-restart", "--partitions", "6", "--replication-factor", "3", "--config", "min.insync.replicas=2"]);
+        const described = await kafkaTool(cluster, "TopicCommand", ["--bootstrap-server", cluster.internalBootstrap, "--describe", "--topic", "after-restart"]);
+        const replicas = described.split("\n").filter((l) => /\tPartition: \d/.test(l)).map((l) => /Replicas: ([\d,]+)/.exec(l)![1]);
+        expect(replicas).toHaveLength(6);
+        expect(replicas.every((r) => r.split(",").sort().join(",") === "0,1,2")).toBe(true);
+    });
+});
+
+it("brings a broker killed with SIGKILL back to Ready, and its replicas back in sync", async () => {
+    await cluster.killBroker(1, "SIGKILL");
+    await cluster.restartBroker(1);
+    expect(await cluster.sandbox.probe("kafka-1", "kafka", "readiness")).toBe(true);
+    const underReplicated = async () => (await kafkaTool(cluster, "TopicCommand",
+        ["--bootstrap-server", cluster.internalBootstrap, "--describe", "--under-replicated-partitions"])).trim();
+    const deadline = Date.now() + 60_000;
+    let lagging = await underReplicated();
+    while (lagging !== "" && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 2000));
+        lagging = await underReplicated();
+    }
+    expect(lagging).toBe("");
+});
