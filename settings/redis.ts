@@ -1,4 +1,4 @@
-import { integer, object, oneOf, pinnedImage, Problems, quantity, string } from "./fields";
+import { boolean, integer, object, oneOf, pinnedImage, Problems, quantity, quantityToBytes, string } from "./fields";
 import {
     ComputeResources, mergeResources, NodePortClaim, NODE_PORT_MAX, NODE_PORT_MIN, Placement, ResourcesInput,
     resourcesReader, SettingsContext,
@@ -10,22 +10,31 @@ export const MAXMEMORY_POLICIES = [
 export type MaxmemoryPolicy = typeof MAXMEMORY_POLICIES[number];
 
 export interface RedisSettings {
-    /** Masters that share the 16384 hash slots: 1 (no failover) or 3 and more. */
+    /** Masters that share the 16384 hash slots: 1 (no failover) or 3 and more. Default: dev 1, prod 3. */
     masters: number;
-    /** Replicas attached to each master; automatic failover needs at least 1. */
+    /** Replicas attached to each master; automatic failover needs at least 1. Default: dev 0, prod 1. */
     replicasPerMaster: number;
+    /** Server image, a BSD-licensed Redis (7.2.x) or Valkey. Default `redis:7.2.16`. */
     image: string;
+    /** Metrics sidecar image. Default `oliver006/redis_exporter:v1.91.1`. */
     exporterImage: string;
+    /** PVC size per node (AOF, RDB, nodes.conf). Default `2Gi`. */
     storageSize: string;
+    /** Storage class of the PVCs. Default: the cluster's default class. */
     storageClass?: string;
+    /** Requests and limits of the Redis container. Default: requests 100m/256Mi, limits 500m/256Mi. */
     resources: ComputeResources;
-    /** `maxmemory` in redis.conf units, e.g. `192mb`. */
+    /** `maxmemory` in redis.conf units, e.g. `192mb`. Default `192mb`. */
     maxmemory: string;
+    /** `maxmemory-policy`. Default `allkeys-lru`. */
     maxmemoryPolicy: MaxmemoryPolicy;
-    /** `cluster-node-timeout`: how long a master may be unreachable before its replica takes over. */
+    /** `cluster-node-timeout`: how long a master may be unreachable before its replica takes over. Default 5000. */
     clusterNodeTimeoutMs: number;
-    /** Fixed nodePort of the client Service (dev: mapped to host port 7000). */
+    /** NodePort Service `redis-cluster-external` for clients outside the cluster. Default: true in dev (kind maps host port 7000 to it), false otherwise. */
+    hostAccess: boolean;
+    /** Fixed nodePort of `redis-cluster-external`. Default 30700. */
     nodePort: number;
+    /** Anti-affinity strength between the nodes. Default: dev `preferred`, prod `required`. */
     placement: Placement;
 }
 
@@ -44,9 +53,23 @@ const reader = object<RedisInput>({
     maxmemory: string(/^[0-9]+(b|kb|mb|gb)?$/i, "a Redis memory size such as \"192mb\""),
     maxmemoryPolicy: oneOf(...MAXMEMORY_POLICIES),
     clusterNodeTimeoutMs: integer(500, 600000),
+    hostAccess: boolean,
     nodePort: integer(NODE_PORT_MIN, NODE_PORT_MAX),
     placement: oneOf("preferred", "required"),
 });
+
+/** Share of the container memory limit `maxmemory` may take; the rest covers client buffers and fork copy-on-write. */
+const MAXMEMORY_SHARE_OF_LIMIT = 0.8;
+
+/** Bytes in a redis.conf memory size: `kb`/`mb`/`gb` are powers of 1024, a bare number is bytes. */
+export function redisMemoryBytes(text: string): number {
+    const match = /^([0-9]+)(b|kb|mb|gb)?$/i.exec(text);
+    if (!match) {
+        return NaN;
+    }
+    const factor: Record<string, number> = { b: 1, kb: 2 ** 10, mb: 2 ** 20, gb: 2 ** 30 };
+    return Number(match[1]) * factor[(match[2] ?? "b").toLowerCase()];
+}
 
 export function readRedis(raw: unknown, ctx: SettingsContext, problems: Problems): RedisSettings {
     const given = reader("bss:redis", raw, problems) ?? {};
@@ -55,25 +78,36 @@ export function readRedis(raw: unknown, ctx: SettingsContext, problems: Problems
     if (masters === 2) {
         problems.push(`bss:redis.masters must be 1 or at least 3 (a Redis Cluster needs a majority of 3 masters to agree on a failover; 2 cannot), got 2`);
     }
+    const replicasPerMaster = given.replicasPerMaster ?? (dev ? 0 : 1);
+    if (masters === 1 && replicasPerMaster > 0) {
+        problems.push(`bss:redis.replicasPerMaster must be 0 when bss:redis.masters is 1 (a replica of a lone master is never promoted: a failover needs the votes of a majority of at least 3 masters), got ${replicasPerMaster}`);
+    }
+    const resources = mergeResources(
+        { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
+        given.resources,
+    );
+    const maxmemory = given.maxmemory ?? "192mb";
+    const memoryLimit = quantityToBytes(resources.limits.memory);
+    if (redisMemoryBytes(maxmemory) > memoryLimit * MAXMEMORY_SHARE_OF_LIMIT) {
+        problems.push(`bss:redis.maxmemory must leave room below bss:redis.resources.limits.memory (${resources.limits.memory}) for buffers, forks and the AOF rewrite: at most ${Math.floor(memoryLimit * MAXMEMORY_SHARE_OF_LIMIT / 2 ** 20)}mb, got "${maxmemory}"`);
+    }
     return {
         masters,
-        replicasPerMaster: given.replicasPerMaster ?? (dev ? 0 : 1),
-        image: given.image ?? "redis:7.2.11",
-        exporterImage: given.exporterImage ?? "oliver006/redis_exporter:v1.67.0",
+        replicasPerMaster,
+        image: given.image ?? "redis:7.2.16",
+        exporterImage: given.exporterImage ?? "oliver006/redis_exporter:v1.91.1",
         storageSize: given.storageSize ?? "2Gi",
         storageClass: given.storageClass,
-        resources: mergeResources(
-            { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
-            given.resources,
-        ),
-        maxmemory: given.maxmemory ?? "192mb",
+        resources,
+        maxmemory,
         maxmemoryPolicy: given.maxmemoryPolicy ?? "allkeys-lru",
         clusterNodeTimeoutMs: given.clusterNodeTimeoutMs ?? 5000,
+        hostAccess: given.hostAccess ?? dev,
         nodePort: given.nodePort ?? 30700,
         placement: given.placement ?? (dev ? "preferred" : "required"),
     };
 }
 
 export function redisNodePorts(redis: RedisSettings): NodePortClaim[] {
-    return [{ key: "bss:redis.nodePort", port: redis.nodePort }];
+    return redis.hostAccess ? [{ key: "bss:redis.nodePort", port: redis.nodePort }] : [];
 }

@@ -1,0 +1,123 @@
+#!/bin/bash
+# Starts one node of the Redis Cluster StatefulSet.
+#
+# The password reaches redis-server through a runtime include written here (mode 0600, on an emptyDir),
+# never through the command line, so it shows neither in `ps` nor in the logs. The same include announces
+# the pod's current IP: a pod that comes back on a new address must not advertise the old one.
+#
+# A node that already belonged to a cluster (its nodes.conf on the PVC lists peers) re-meets its peers by
+# their stable DNS names once it is up: when every pod restarted on a new IP, each nodes.conf only holds
+# stale addresses and the cluster would stay down until the nodes find each other again.
+#
+# Environment (set by the StatefulSet): POD_IP, REDIS_PASSWORD, REDIS_PORT, REDIS_BUS_PORT, REDIS_CONFIG,
+# REDIS_RUNTIME_DIR, REDIS_DATA_DIR, CLUSTER_PEERS (the stable DNS name of every node, space separated),
+# REJOIN_TIMEOUT_SECONDS.
+set -euo pipefail
+
+: "${POD_IP:?POD_IP must be set (downward API status.podIP)}"
+: "${REDIS_PASSWORD:?REDIS_PASSWORD must be set (from the cluster Secret)}"
+: "${REDIS_PORT:?}" "${REDIS_BUS_PORT:?}" "${REDIS_CONFIG:?}" "${REDIS_RUNTIME_DIR:?}" "${REDIS_DATA_DIR:?}"
+: "${CLUSTER_PEERS:?CLUSTER_PEERS must list the DNS name of every node}"
+rejoin_timeout="${REJOIN_TIMEOUT_SECONDS:-600}"
+
+log() {
+    printf '%s start.sh: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*"
+}
+
+# A double-quoted redis.conf string: backslash and double quote escaped, so any password survives.
+conf_string() {
+    local value=${1//\\/\\\\}
+    printf '"%s"' "${value//\"/\\\"}"
+}
+
+local_cli() {
+    REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli -h 127.0.0.1 -p "$REDIS_PORT" "$@"
+}
+
+# Node lines of nodes.conf other than this node's own: peers this node knew before the restart.
+known_peers() {
+    local nodes_file="$REDIS_DATA_DIR/nodes.conf"
+    [ -f "$nodes_file" ] || { echo 0; return; }
+    awk '$1 != "vars" && $3 !~ /myself/ { n++ } END { print n + 0 }' "$nodes_file"
+}
+
+# Every listed peer is connected and the cluster serves all slots.
+cluster_whole() {
+    local info nodes expected connected
+    info=$(local_cli cluster info 2>/dev/null) || return 1
+    grep -q '^cluster_state:ok' <<<"$info" || return 1
+    nodes=$(local_cli cluster nodes 2>/dev/null) || return 1
+    read -ra expected <<<"$CLUSTER_PEERS"
+    connected=$(awk '$8 == "connected" && $3 !~ /fail/ { n++ } END { print n + 0 }' <<<"$nodes")
+    [ "$connected" -eq "${#expected[@]}" ]
+}
+
+# CLUSTER MEET takes addresses, not names: resolve each peer and meet those this node cannot reach yet.
+meet_peers() {
+    local peer address nodes
+    nodes=$(local_cli cluster nodes 2>/dev/null) || return 0
+    for peer in $CLUSTER_PEERS; do
+        address=$(getent hosts "$peer" | awk '{ print $1; exit }') || true
+        if [ -z "$address" ] || [ "$address" = "$POD_IP" ]; then
+            continue
+        fi
+        if awk -v addr="$address:$REDIS_PORT@" 'index($2, addr) == 1 && $8 == "connected" { found = 1 } END { exit !found }' <<<"$nodes"; then
+            continue
+        fi
+        local_cli cluster meet "$address" "$REDIS_PORT" "$REDIS_BUS_PORT" >/dev/null || true
+    done
+}
+
+rejoin() {
+    local deadline=$((SECONDS + rejoin_timeout))
+    until [ "$(local_cli ping 2>/dev/null)" = "PONG" ]; do
+        kill -0 "$server_pid" 2>/dev/null || return 0
+        (( SECONDS < deadline )) || { log "redis-server did not answer PING within ${rejoin_timeout}s"; return 1; }
+        sleep 1
+    done
+    while ! cluster_whole; do
+        kill -0 "$server_pid" 2>/dev/null || return 0
+        if (( SECONDS >= deadline )); then
+            log "cluster not whole after ${rejoin_timeout}s of re-meeting peers; the node keeps running"
+            return 1
+        fi
+        meet_peers
+        sleep 2
+    done
+    log "rejoined: cluster state ok, every peer connected"
+}
+
+mkdir -p "$REDIS_RUNTIME_DIR"
+runtime_config="$REDIS_RUNTIME_DIR/redis.conf"
+(
+    umask 077
+    {
+        printf 'include %s\n' "$REDIS_CONFIG"
+        printf 'cluster-announce-ip %s\n' "$POD_IP"
+        printf 'requirepass %s\n' "$(conf_string "$REDIS_PASSWORD")"
+        printf 'masterauth %s\n' "$(conf_string "$REDIS_PASSWORD")"
+    } >"$runtime_config"
+)
+
+peers_before=$(known_peers)
+log "announcing $POD_IP; nodes.conf lists $peers_before peer(s)"
+
+redis-server "$runtime_config" &
+server_pid=$!
+rejoin_pid=""
+trap 'kill -TERM "$server_pid" 2>/dev/null || true; [ -z "$rejoin_pid" ] || kill "$rejoin_pid" 2>/dev/null || true' TERM INT
+
+if [ "$peers_before" -gt 0 ]; then
+    rejoin &
+    rejoin_pid=$!
+fi
+
+# `wait` also returns when the TERM trap fires: keep waiting for redis-server's own exit status.
+while true; do
+    status=0
+    wait "$server_pid" || status=$?
+    kill -0 "$server_pid" 2>/dev/null || break
+done
+[ -z "$rejoin_pid" ] || kill "$rejoin_pid" 2>/dev/null || true
+log "redis-server exited with status $status"
+exit "$status"
