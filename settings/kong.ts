@@ -1,5 +1,5 @@
-import { integer, listOf, object, oneOf, pinnedImage, Problems, string, url } from "./fields";
-import { NodePortClaim, NODE_PORT_MAX, NODE_PORT_MIN, SettingsContext } from "./common";
+import { integer, listOf, object, oneOf, pinnedImage, Problems, shown, string, url } from "./fields";
+import { ComputeResources, mergeResources, NodePortClaim, NODE_PORT_MAX, NODE_PORT_MIN, Placement, ResourcesInput, resourcesReader, SettingsContext } from "./common";
 
 export type ServiceType = "NodePort" | "LoadBalancer" | "ClusterIP";
 export type LoadBalancing = "round-robin" | "least-connections";
@@ -13,8 +13,14 @@ export interface HostPort {
 export interface KongSettings {
     /** Version of the `kong` chart from the Kong charts repository. */
     chartVersion: string;
+    /** Kong image, pinned to the patch (the chart's default tag floats). */
     image: string;
+    /** Kong pods; a PodDisruptionBudget is created only above 1 (the chart refuses one with a single replica). */
     replicas: number;
+    /** Spreading of the Kong pods over nodes: `required` outside dev. */
+    placement: Placement;
+    /** Requests and limits of the Kong container. */
+    resources: ComputeResources;
     proxyServiceType: ServiceType;
     proxyHttpNodePort: number;
     proxyTlsNodePort: number;
@@ -37,7 +43,15 @@ export interface KongSettings {
     prometheus: HostPort;
     jaeger: HostPort;
     pghero: HostPort;
+    /**
+     * Client networks allowed on the tool UIs (/grafana, /prometheus, /jaeger, /pghero, /akhq) in addition to
+     * their basic-auth login; unset: basic-auth alone.
+     */
+    toolAllowedCidrs?: string[];
 }
+
+/** Path prefixes Kong routes besides AKHQ's context path (components/kong/declarative.ts builds the routes). */
+export const KONG_FIXED_PATHS = ["/api", "/grafana", "/prometheus", "/jaeger", "/pghero"] as const;
 
 const hostPortText = string(/^[A-Za-z0-9.-]+:[0-9]{1,5}$/, "\"host:port\"");
 
@@ -50,6 +64,8 @@ interface KongInput {
     chartVersion: string;
     image: string;
     replicas: number;
+    placement: Placement;
+    resources: Partial<ResourcesInput>;
     proxyServiceType: ServiceType;
     proxyHttpNodePort: number;
     proxyTlsNodePort: number;
@@ -68,14 +84,20 @@ interface KongInput {
     prometheus: string;
     jaeger: string;
     pghero: string;
+    toolAllowedCidrs: string[];
 }
+
+/** An IPv4 address or CIDR block, as Kong's ip-restriction plugin takes them. */
+const IPV4_CIDR = /^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\/(3[0-2]|[12]?[0-9]))?$/;
 
 const nodePort = integer(NODE_PORT_MIN, NODE_PORT_MAX);
 
 const reader = object<KongInput>({
-    chartVersion: string(/^[0-9]+\.[0-9]+\.[0-9]+$/, "an exact chart version such as \"2.52.0\""),
+    chartVersion: string(/^[0-9]+\.[0-9]+\.[0-9]+$/, "an exact chart version such as \"3.4.1\""),
     image: pinnedImage,
     replicas: integer(1, 20),
+    placement: oneOf("preferred", "required"),
+    resources: resourcesReader,
     proxyServiceType: oneOf("NodePort", "LoadBalancer", "ClusterIP"),
     proxyHttpNodePort: nodePort,
     proxyTlsNodePort: nodePort,
@@ -94,6 +116,7 @@ const reader = object<KongInput>({
     prometheus: hostPortText,
     jaeger: hostPortText,
     pghero: hostPortText,
+    toolAllowedCidrs: listOf(string(IPV4_CIDR, "an IPv4 address or CIDR block such as \"10.0.0.0/8\""), 1),
 });
 
 export function readKong(raw: unknown, ctx: SettingsContext, problems: Problems): KongSettings {
@@ -104,11 +127,23 @@ export function readKong(raw: unknown, ctx: SettingsContext, problems: Problems)
     if (rateLimitPolicy === "redis" && given.rateLimitRedis === undefined) {
         problems.push(`bss:kong.rateLimitRedis must be set ("host:port") when bss:kong.rateLimitPolicy is "redis", got nothing`);
     }
+    if (rateLimitPolicy === "local" && given.rateLimitRedis !== undefined) {
+        problems.push(`bss:kong.rateLimitRedis is only read when bss:kong.rateLimitPolicy is "redis" (the policy is "local"), got ${shown(given.rateLimitRedis)}`);
+    }
     const adminServiceType = given.adminServiceType ?? (dev ? "NodePort" : "ClusterIP");
+    // A NodePort opens the Admin API on every node address; only kind's loopback-bound port mapping makes that safe.
+    if (!dev && adminServiceType === "NodePort") {
+        problems.push(`bss:kong.adminServiceType must be "ClusterIP" outside dev (a NodePort exposes the Admin API on every node), got "NodePort"`);
+    }
     return {
-        chartVersion: given.chartVersion ?? "2.52.0",
-        image: given.image ?? "kong:3.9.1",
+        chartVersion: given.chartVersion ?? "3.4.1",
+        image: given.image ?? "kong:3.9.3",
         replicas: given.replicas ?? (dev ? 1 : 2),
+        placement: given.placement ?? (dev ? "preferred" : "required"),
+        resources: mergeResources(
+            { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } },
+            given.resources,
+        ),
         proxyServiceType: given.proxyServiceType ?? (dev ? "NodePort" : "LoadBalancer"),
         proxyHttpNodePort: given.proxyHttpNodePort ?? 30800,
         proxyTlsNodePort: given.proxyTlsNodePort ?? 30843,
@@ -127,6 +162,7 @@ export function readKong(raw: unknown, ctx: SettingsContext, problems: Problems)
         prometheus: parseHostPort(given.prometheus ?? "prometheus-server.monitoring.svc.cluster.local:80"),
         jaeger: parseHostPort(given.jaeger ?? "jaeger-query.monitoring.svc.cluster.local:16686"),
         pghero: parseHostPort(given.pghero ?? `pghero.${ns}.svc.cluster.local:8080`),
+        toolAllowedCidrs: given.toolAllowedCidrs,
     };
 }
 
