@@ -3,7 +3,7 @@
  * the credentials file (Secret) that Micronaut merges over it. Every key emitted here is one AKHQ 0.25 or the
  * Micronaut 4 runtime inside it reads; tests/akhq/config.test.ts names the upstream source of each.
  */
-import { createHash } from "crypto";
+import { sha256Hex } from "../shared/checksum";
 import * as yaml from "js-yaml";
 
 export const AKHQ_NAME = "akhq";
@@ -83,9 +83,6 @@ export function renderApplicationYml(input: ApplicationConfigInput): string {
 }
 
 /** The password hash format of AKHQ's default `passwordHash: SHA256`: lowercase hex of the UTF-8 bytes. */
-export function sha256Hex(text: string): string {
-    return createHash("sha256").update(text, "utf8").digest("hex");
-}
 
 export interface CredentialsInput {
     /** Plain admin password; only its SHA-256 is written. */

@@ -4,7 +4,8 @@ import * as random from "@pulumi/random";
 import { AkhqSettings } from "../../settings/akhq";
 import { SecretValue } from "../../settings/secret";
 import { AKHQ_ADMIN_USER, AKHQ_NAME, AKHQ_PORTS, renderCredentialsYml } from "./config";
-import { AkhqCredentials, buildAkhqObjects, checksum } from "./objects";
+import { AkhqCredentials, buildAkhqObjects } from "./objects";
+import { contentChecksum } from "../shared/checksum";
 
 export interface AkhqArgs {
     /** Namespace of every object; no default (the stack's `bss:namespace`). */
@@ -46,7 +47,7 @@ export class Akhq extends pulumi.ComponentResource {
                 yaml,
                 // The digest covers the 64-character signing key as well, so it reveals nothing about the password
                 // hash; unmarked, the Deployment's diff stays readable in `pulumi preview`.
-                checksum: pulumi.unsecret(yaml.apply((text) => checksum(text))),
+                checksum: pulumi.unsecret(yaml.apply((text) => contentChecksum(text))),
             };
         }
 

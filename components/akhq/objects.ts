@@ -2,11 +2,11 @@
  * Pure builder of every Kubernetes object of AKHQ. The component only hands these to Pulumi; tests assert on
  * them directly. Secret material arrives as Pulumi inputs and goes nowhere but the credentials Secret.
  */
-import { createHash } from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { AkhqSettings } from "../../settings/akhq";
 import { PRIVATE_MODE, shippedFile } from "../shared/files";
+import { contentChecksum } from "../shared/checksum";
 import { imageVersion, labels, selectorLabels } from "../shared/labels";
 import { containerSecurityContext, podSecurityContext } from "../shared/security";
 import { AKHQ_NAME, AKHQ_PATHS, AKHQ_PORTS, javaOptions, managementPath, renderApplicationYml } from "./config";
@@ -35,10 +35,6 @@ export interface AkhqObjects {
     credentials?: k8s.core.v1.SecretArgs;
     service: k8s.core.v1.ServiceArgs;
     deployment: k8s.apps.v1.DeploymentArgs;
-}
-
-export function checksum(...data: unknown[]): string {
-    return createHash("sha256").update(JSON.stringify(data)).digest("hex").slice(0, 16);
 }
 
 /**
@@ -98,7 +94,7 @@ export function buildAkhqObjects(namespace: string, settings: AkhqSettings, cred
                         "prometheus.io/port": String(AKHQ_PORTS.management),
                         "prometheus.io/path": managementPath(settings.contextPath, "prometheus"),
                         // A ConfigMap or Secret edit does not restart the pod by itself: a changed digest does.
-                        "bss/config-checksum": checksum(configData),
+                        "bss/config-checksum": contentChecksum(configData),
                         ...(credentials ? { "bss/credentials-checksum": credentials.checksum } : {}),
                     },
                 },

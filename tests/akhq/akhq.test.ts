@@ -3,7 +3,7 @@
  * is generated or taken from `bss:akhqPassword`, and that only Secrets and secret outputs ever carry it.
  */
 import * as yaml from "js-yaml";
-import { sha256Hex } from "../../components/akhq/config";
+import { sha256Hex } from "../../components/shared/checksum";
 import { StackConfig } from "../../render/render";
 import { inlineConfig, stackFile } from "../helpers/render";
 

@@ -1,8 +1,9 @@
 import * as yaml from "js-yaml";
 import {
     AKHQ_ADMIN_USER, applicationConfig, ApplicationConfigInput, credentialsConfig, javaOptions, kafkaBootstrap, managementPath,
-    renderApplicationYml, renderCredentialsYml, sha256Hex,
+    renderApplicationYml, renderCredentialsYml,
 } from "../../components/akhq/config";
+import { sha256Hex } from "../../components/shared/checksum";
 
 const prod: ApplicationConfigInput = { namespace: "bss", contextPath: "/akhq", authEnabled: true };
 const dev: ApplicationConfigInput = { ...prod, authEnabled: false };
