@@ -1,5 +1,6 @@
 import { integer, mapOf, object, Problems, Reader, shown } from "./fields";
 import { TOPIC_CATALOG } from "../components/topics/catalog";
+import { KAFKA_TOPIC_CONFIGS } from "../components/topics/topic-configs";
 import { minInsyncFor, minIsrProblem, replicationFor } from "./kafka";
 
 /** A topic as the Kafka provider receives it. */
@@ -70,6 +71,14 @@ export function readTopics(raw: unknown, brokers: number, problems: Problems): T
             ...(override.retentionMs !== undefined ? { "retention.ms": String(override.retentionMs) } : {}),
             ...override.config,
         };
+        for (const configKey of Object.keys(override.config ?? {})) {
+            if (!KAFKA_TOPIC_CONFIGS.has(configKey)) {
+                problems.push(`${key}.config.${configKey} is not a Kafka 3.9 topic config (see https://kafka.apache.org/39/documentation/#topicconfigs), got ${shown(configKey)}`);
+            }
+        }
+        if (override.retentionMs !== undefined && override.config?.["retention.ms"] !== undefined) {
+            problems.push(`${key} sets retention twice (retentionMs and config["retention.ms"]): keep one, got ${override.retentionMs} and ${shown(override.config["retention.ms"])}`);
+        }
         if (replicationFactor > brokers) {
             problems.push(`${key}.replicationFactor must be at most bss:kafka.brokers (${brokers}), got ${replicationFactor}`);
         }
