@@ -5,8 +5,17 @@
 import * as k8s from "@pulumi/kubernetes";
 import { readStackSettings } from "./settings/stack";
 import { labels } from "./components/shared/labels";
+import { KafkaCluster } from "./components/kafka";
+import { ZookeeperEnsemble } from "./components/zookeeper";
+import { refuseFewerPartitions } from "./components/topics/partition-guard";
+import { KafkaTopics } from "./components/topics/topics";
+import { RedisCluster } from "./components/redis";
+import { KongGateway } from "./components/kong/gateway";
+import { Akhq } from "./components/akhq";
 
 const settings = readStackSettings();
+// Before the first resource: every registration waits until the last deployment's partition counts are checked.
+refuseFewerPartitions(settings.topics);
 
 const namespace = new k8s.core.v1.Namespace("namespace", {
     metadata: {
@@ -23,3 +32,51 @@ const namespace = new k8s.core.v1.Namespace("namespace", {
 
 export const namespaceName = namespace.metadata.name;
 export const environment = settings.environment;
+
+const zookeeper = new ZookeeperEnsemble("zookeeper", { namespace: settings.namespace, settings: settings.zookeeper }, { dependsOn: [namespace] });
+const kafka = new KafkaCluster("kafka", {
+    namespace: settings.namespace,
+    settings: settings.kafka,
+    zookeeperConnect: zookeeper.connectString,
+}, { dependsOn: [namespace, zookeeper] });
+export const kafkaInternalBootstrap = kafka.internalBootstrap;
+export const kafkaExternalBootstrap = kafka.externalBootstrap;
+export const zookeeperConnect = kafka.zookeeperConnect;
+
+const topics = new KafkaTopics("topics", {
+    topics: settings.topics,
+    bootstrapServers: kafka.externalBootstrap,
+    dependsOn: [kafka.statefulSet, ...kafka.externalServices],
+});
+/** Read back by the next update (components/topics/partition-guard.ts): its name is `PARTITIONS_OUTPUT` there. */
+export const topicPartitions = topics.partitions;
+
+const redis = new RedisCluster("redis", {
+    namespace: settings.namespace,
+    settings: settings.redis,
+    password: settings.secrets.redisPassword?.reveal(),
+}, { dependsOn: [namespace] });
+/** `pulumi stack output --show-secrets redisPassword`. */
+export const redisPassword = redis.password;
+export const redisAddress = redis.address;
+
+const kong = new KongGateway("kong", {
+    namespace: settings.namespace,
+    settings: settings.kong,
+    akhq: { host: `akhq.${settings.namespace}.svc.cluster.local`, port: 8080, contextPath: settings.akhq.contextPath },
+    apiKeyOverrides: settings.secrets.kongApiKeys,
+}, { dependsOn: [namespace] });
+/** `pulumi stack output --show-secrets kongApiKeys`: the key-auth key of each consumer. */
+export const kongApiKeys = kong.apiKeys;
+/** `pulumi stack output --show-secrets kongOperatorCredentials`: the basic-auth login of the tool UIs. */
+export const kongOperatorCredentials = kong.operatorCredentials;
+
+const akhq = new Akhq("akhq", {
+    namespace: settings.namespace,
+    settings: settings.akhq,
+    adminPassword: settings.secrets.akhqPassword,
+}, { dependsOn: [namespace] });
+export const akhqUrl = akhq.url;
+export const akhqAdminUser = akhq.adminUser;
+/** `pulumi stack output --show-secrets akhqAdminPassword`; absent while AKHQ's login is off (dev). */
+export const akhqAdminPassword = akhq.adminPassword;

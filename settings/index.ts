@@ -8,7 +8,7 @@ import { kafkaNodePorts, KafkaSettings, readKafka } from "./kafka";
 import { readZookeeper, ZookeeperSettings } from "./zookeeper";
 import { readTopics, TopicSettings } from "./topics";
 import { readRedis, redisNodePorts, RedisSettings } from "./redis";
-import { kongNodePorts, KongSettings, readKong } from "./kong";
+import { KONG_FIXED_PATHS, kongNodePorts, KongSettings, readKong } from "./kong";
 import { akhqNodePorts, AkhqSettings, readAkhq } from "./akhq";
 import { SecretValue } from "./secret";
 
@@ -107,6 +107,12 @@ function readKongKeys(raw: Record<string, string>, secretKeys: ReadonlySet<strin
             problems.push(`${key}.${consumer} must be 24 or more characters of letters, digits, '-' and '_', got a value of ${typeof value === "string" ? `${value.length} characters` : `type ${typeof value}`}`);
             continue;
         }
+        // Kong identifies the consumer by its key: two consumers with one key make Kong refuse the config.
+        const sharing = (Object.keys(result) as KongConsumer[]).find((other) => result[other]!.reveal() === value);
+        if (sharing !== undefined) {
+            problems.push(`${key}.${consumer} must differ from the key of ${sharing}, got the same value`);
+            continue;
+        }
         result[consumer as KongConsumer] = new SecretValue(value);
     }
     return result;
@@ -150,6 +156,10 @@ export function loadSettings(raw: Record<string, string>, stack: string, secretK
     const redis = readRedis(value("redis"), ctx, problems);
     const kong = readKong(value("kong"), ctx, problems);
     const akhq = readAkhq(value("akhq"), ctx, problems);
+    // Kong routes AKHQ by its context path: a path Kong already routes elsewhere would shadow one of the two.
+    if ((KONG_FIXED_PATHS as readonly string[]).includes(akhq.contextPath)) {
+        problems.push(`bss:akhq.contextPath must differ from Kong's other routes (${KONG_FIXED_PATHS.join(", ")}), got ${shown(akhq.contextPath)}`);
+    }
     const secrets: Secrets = {
         redisPassword: readSecret("bss:redisPassword", raw, secretKeys, 16, problems),
         akhqPassword: readSecret("bss:akhqPassword", raw, secretKeys, 12, problems),

@@ -143,7 +143,7 @@ describe("validation", () => {
     });
 
     it("refuses a nodePort used twice across components", () => {
-        expect(problems({ "bss:redis": { nodePort: 30093 } })).toContain(
+        expect(problems({ "bss:redis": { hostAccess: true, nodePort: 30093 } })).toContain(
             "bss:redis.nodePort uses nodePort 30093, already taken by bss:kafka.nodePortBase (broker 1)",
         );
     });
