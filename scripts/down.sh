@@ -17,6 +17,11 @@ for arg in "$@"; do
     esac
 done
 
+# The dev stack is disposable: lift the protection of the audit topic so destroy can finish. Other stacks keep
+# it, and their destroy stops at that topic until someone unprotects it on purpose.
+if [ "$STACK" = dev ]; then
+    pulumi state unprotect --all --yes --stack "$STACK"
+fi
 pulumi destroy --stack "$STACK" "${pulumi_args[@]}"
 
 if [ "$STACK" = dev ] && kind get clusters 2>/dev/null | grep -qx "$CLUSTER"; then

@@ -92,10 +92,19 @@ describe("down", () => {
         const result = run("down.sh", ["--delete-cluster", "--yes"]);
         expect(result.code).toBe(0);
         expect(result.log).toEqual([
+            "pulumi state unprotect --all --yes --stack dev [passphrase=bss-dev-passphrase]",
             "pulumi destroy --stack dev --yes [passphrase=bss-dev-passphrase]",
             "kind get clusters [passphrase=bss-dev-passphrase]",
             "kind delete cluster --name bss [passphrase=bss-dev-passphrase]",
         ]);
+    });
+
+    it("leaves the protection of other stacks' resources alone", () => {
+        tool("kind");
+        tool("pulumi");
+        const result = run("down.sh", [], { BSS_STACK: "prod" });
+        expect(result.code).toBe(0);
+        expect(result.log).toEqual(["pulumi destroy --stack prod [passphrase=bss-dev-passphrase]"]);
     });
 
     it("keeps the cluster when not asked (no terminal to ask on)", () => {
