@@ -6,7 +6,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { AkhqSettings } from "../../settings/akhq";
 import { PRIVATE_MODE, shippedFile } from "../shared/files";
-import { contentChecksum } from "../shared/checksum";
+import { CONFIG_CHECKSUM_ANNOTATION, contentChecksum } from "../shared/checksum";
+import { scrapeAnnotations } from "../shared/metrics";
 import { imageVersion, labels, selectorLabels } from "../shared/labels";
 import { containerSecurityContext, podSecurityContext } from "../shared/security";
 import { AKHQ_NAME, AKHQ_PATHS, AKHQ_PORTS, javaOptions, managementPath, renderApplicationYml } from "./config";
@@ -90,11 +91,9 @@ export function buildAkhqObjects(namespace: string, settings: AkhqSettings, cred
                 metadata: {
                     labels: meta(AKHQ_NAME).labels,
                     annotations: {
-                        "prometheus.io/scrape": "true",
-                        "prometheus.io/port": String(AKHQ_PORTS.management),
-                        "prometheus.io/path": managementPath(settings.contextPath, "prometheus"),
+                        ...scrapeAnnotations(AKHQ_PORTS.management, managementPath(settings.contextPath, "prometheus")),
                         // A ConfigMap or Secret edit does not restart the pod by itself: a changed digest does.
-                        "bss/config-checksum": contentChecksum(configData),
+                        [CONFIG_CHECKSUM_ANNOTATION]: contentChecksum(configData),
                         ...(credentials ? { "bss/credentials-checksum": credentials.checksum } : {}),
                     },
                 },

@@ -10,7 +10,8 @@ import { spreadPods } from "../shared/placement";
 import { containerSecurityContext, podSecurityContext } from "../shared/security";
 import { renderLog4jProperties } from "../zookeeper/config";
 import { KAFKA_IMAGE_UID } from "../zookeeper/objects";
-import { contentChecksum } from "../shared/checksum";
+import { CONFIG_CHECKSUM_ANNOTATION, contentChecksum } from "../shared/checksum";
+import { scrapeAnnotations } from "../shared/metrics";
 import { dataVolumeClaim } from "../shared/storage";
 import { brokerHost, externalServiceName, KAFKA_HEADLESS, KAFKA_NAME, KAFKA_PATHS, KAFKA_PORTS, renderServerProperties } from "./config";
 
@@ -102,7 +103,7 @@ export function buildKafkaObjects(namespace: string, settings: KafkaSettings, zo
             template: {
                 metadata: {
                     labels: podLabels,
-                    annotations: { "bss/config-checksum": contentChecksum(config.data, scripts.data) },
+                    annotations: { [CONFIG_CHECKSUM_ANNOTATION]: contentChecksum(config.data, scripts.data) },
                 },
                 spec: {
                     securityContext: podSecurityContext(KAFKA_IMAGE_UID),
@@ -160,7 +161,7 @@ export function buildKafkaObjects(namespace: string, settings: KafkaSettings, zo
             template: {
                 metadata: {
                     labels: exporterLabels,
-                    annotations: { "prometheus.io/scrape": "true", "prometheus.io/port": String(EXPORTER_PORT), "prometheus.io/path": "/metrics" },
+                    annotations: scrapeAnnotations(EXPORTER_PORT),
                 },
                 spec: {
                     securityContext: podSecurityContext(EXPORTER_UID),

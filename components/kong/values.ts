@@ -8,13 +8,13 @@ import * as yaml from "js-yaml";
 import { KongSettings } from "../../settings/kong";
 import { spreadPods } from "../shared/placement";
 import { containerSecurityContext, podSecurityContext } from "../shared/security";
+import { CONFIG_CHECKSUM_ANNOTATION } from "../shared/checksum";
 
 export const BASE_VALUES_FILE = path.resolve(__dirname, "..", "..", "charts", "kong", "values.yaml");
 /** The official image runs Kong as user `kong`, uid/gid 1000. */
 export const KONG_UID = 1000;
 /** Labels the chart puts on the Kong pods (release `kong`, fullnameOverride `kong`). */
 export const KONG_POD_SELECTOR = { "app.kubernetes.io/name": "kong", "app.kubernetes.io/instance": "kong" };
-export const CONFIG_CHECKSUM_ANNOTATION = "checksum/kong-config";
 
 type Values = Record<string, unknown>;
 

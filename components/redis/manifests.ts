@@ -10,6 +10,8 @@ import { containerSecurityContext, podSecurityContext } from "../shared/security
 import { spreadPods } from "../shared/placement";
 import { EXECUTABLE_MODE } from "../shared/files";
 import { dataVolumeClaim } from "../shared/storage";
+import { CONFIG_CHECKSUM_ANNOTATION } from "../shared/checksum";
+import { scrapeAnnotations } from "../shared/metrics";
 import { BUS_PORT, CLIENT_PORT, CONFIG_FILE, METRICS_PORT, PATHS, renderRedisConf } from "./config";
 
 type ObjectMeta = Input.meta.v1.ObjectMeta;
@@ -253,10 +255,8 @@ export function statefulSet(spec: RedisClusterSpec): Input.apps.v1.StatefulSet {
                 metadata: {
                     labels: podLabels,
                     annotations: {
-                        "prometheus.io/scrape": "true",
-                        "prometheus.io/port": String(METRICS_PORT),
-                        "prometheus.io/path": "/metrics",
-                        "checksum/config": configChecksum(spec),
+                        ...scrapeAnnotations(METRICS_PORT),
+                        [CONFIG_CHECKSUM_ANNOTATION]: configChecksum(spec),
                     },
                 },
                 spec: {
@@ -294,7 +294,7 @@ export function bootstrapJob(spec: RedisClusterSpec): Input.batch.v1.Job {
             backoffLimit: 3,
             activeDeadlineSeconds: 3 * BOOTSTRAP_TIMEOUT_SECONDS,
             template: {
-                metadata: { labels: jobLabels, annotations: { "checksum/config": configChecksum(spec) } },
+                metadata: { labels: jobLabels, annotations: { [CONFIG_CHECKSUM_ANNOTATION]: configChecksum(spec) } },
                 spec: {
                     restartPolicy: "OnFailure",
                     securityContext: podSecurityContext(REDIS_UID),

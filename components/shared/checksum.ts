@@ -12,3 +12,6 @@ export function sha256Hex(text: string): string {
 export function contentChecksum(...data: unknown[]): string {
     return sha256Hex(JSON.stringify(data)).slice(0, 16);
 }
+
+/** Pod-template annotation holding `contentChecksum` of the pod's configuration. */
+export const CONFIG_CHECKSUM_ANNOTATION = "bss/config-checksum";

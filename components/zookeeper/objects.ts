@@ -7,7 +7,8 @@ import { ZookeeperSettings } from "../../settings/zookeeper";
 import { EXECUTABLE_MODE, shippedFile } from "../shared/files";
 import { imageVersion, labels, selectorLabels } from "../shared/labels";
 import { spreadPods } from "../shared/placement";
-import { contentChecksum } from "../shared/checksum";
+import { CONFIG_CHECKSUM_ANNOTATION, contentChecksum } from "../shared/checksum";
+import { scrapeAnnotations } from "../shared/metrics";
 import { dataVolumeClaim } from "../shared/storage";
 import { containerSecurityContext, podSecurityContext } from "../shared/security";
 import {
@@ -89,11 +90,9 @@ export function buildZookeeperObjects(namespace: string, settings: ZookeeperSett
                 metadata: {
                     labels: meta(ZOOKEEPER_NAME).labels,
                     annotations: {
-                        "prometheus.io/scrape": "true",
-                        "prometheus.io/port": String(ZOOKEEPER_PORTS.metrics),
-                        "prometheus.io/path": "/metrics",
+                        ...scrapeAnnotations(ZOOKEEPER_PORTS.metrics),
                         // ConfigMap edits do not restart pods by themselves: a changed checksum rolls the ensemble.
-                        "bss/config-checksum": contentChecksum(config.data, scripts.data),
+                        [CONFIG_CHECKSUM_ANNOTATION]: contentChecksum(config.data, scripts.data),
                     },
                 },
                 spec: {

@@ -8,7 +8,7 @@ import { inlineConfig, outputValue, renderIsolated, RenderedStack, stackFile } f
 import { RenderedResource, SECRET_PLACEHOLDER, StackConfig } from "../../render/render";
 import { assertKongAccepts, KONG_CHART_REPO, KONG_CONFIG_SECRET } from "../../components/kong/gateway";
 import { loadSettings } from "../../settings";
-import { CONFIG_CHECKSUM_ANNOTATION } from "../../components/kong/values";
+import { CONFIG_CHECKSUM_ANNOTATION } from "../../components/shared/checksum";
 import { validateKongConfig } from "../../components/kong/validate";
 
 // Each render runs the whole program; on a busy 2-core machine one takes several seconds.

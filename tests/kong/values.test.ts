@@ -1,4 +1,5 @@
-import { CONFIG_CHECKSUM_ANNOTATION, deepMerge, kongChartValues, KONG_POD_SELECTOR, loadBaseValues, splitImage } from "../../components/kong/values";
+import { deepMerge, kongChartValues, KONG_POD_SELECTOR, loadBaseValues, splitImage } from "../../components/kong/values";
+import { CONFIG_CHECKSUM_ANNOTATION } from "../../components/shared/checksum";
 import { kongSettings } from "./fixtures";
 
 const INPUTS = { configSecretName: "kong-declarative-config", configChecksum: "0123abcd" };

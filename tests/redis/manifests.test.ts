@@ -113,7 +113,7 @@ describe("node pods", () => {
         const base = configChecksum(s);
         expect(configChecksum(spec({ maxmemoryPolicy: "noeviction" }))).not.toBe(base);
         expect(configChecksum({ ...s, scripts: { ...s.scripts, "start.sh": s.scripts["start.sh"] + "\n" } })).not.toBe(base);
-        expect(sts.spec.template.metadata.annotations["checksum/config"]).toBe(base);
+        expect(sts.spec.template.metadata.annotations["bss/config-checksum"]).toBe(base);
     });
 });
 
