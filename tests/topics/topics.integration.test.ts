@@ -50,8 +50,8 @@ async function partitionsOf(topic: string) {
 }
 
 /** Sum of the high watermarks: the records a consumer can read, i.e. the ones acknowledged with acks=all. */
-async function committedRecords(topic: string): Promise<number> {
-    const offsets = await admin.fetchTopicOffsets(topic);
+async function committedRecords(topic: string, via: Admin = admin): Promise<number> {
+    const offsets = await via.fetchTopicOffsets(topic);
     return offsets.reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
 }
 
@@ -141,21 +141,26 @@ async function consumeAll(topic: string, expected: number): Promise<Map<string, 
 
 process.on("exit", () => producers.forEach((child) => child.kill("SIGKILL")));
 
-beforeAll(async () => {
-    const started = Date.now();
-    cluster = await startKafkaCluster();
-    figures.clusterStartupMs = cluster.startupMs;
-    topicsFile = cluster.rendered.kafkaTopics;
-    expect(topicsFile.provider).toEqual({ bootstrapServers: cluster.externalBootstrap, tlsEnabled: false });
-    kafka = new Kafka({
+/** A kafkajs client bootstrapped from `brokers`, plaintext as the provider's `tlsEnabled: false` says. */
+function client(brokers: string[]): Kafka {
+    return new Kafka({
         clientId: "bss-topics-test",
-        brokers: topicsFile.provider!.bootstrapServers,
+        brokers,
         ssl: topicsFile.provider!.tlsEnabled,
         logLevel: logLevel.NOTHING,
         requestTimeout: 5_000,
         connectionTimeout: 1_000,
         retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 2_000 },
     });
+}
+
+beforeAll(async () => {
+    const started = Date.now();
+    cluster = await startKafkaCluster();
+    figures.clusterStartupMs = cluster.startupMs;
+    topicsFile = cluster.rendered.kafkaTopics;
+    expect(topicsFile.provider).toEqual({ bootstrapServers: cluster.externalBootstrap, tlsEnabled: false });
+    kafka = client(topicsFile.provider!.bootstrapServers);
     admin = kafka.admin();
     await admin.connect();
     const createStarted = Date.now();
@@ -183,7 +188,13 @@ afterAll(async () => {
 
 describe("the catalog on Kafka", () => {
     it("describes every topic back with the partitions, replication and config the provider was given", async () => {
-        const metadata = await admin.fetchTopicMetadata({ topics: topicsFile.topics.map((t) => t.name) });
+        // createTopics returns once the controller has leaders; the broker answering may learn them a moment later.
+        let metadata: Awaited<ReturnType<Admin["fetchTopicMetadata"]>> = { topics: [] };
+        await until("every catalog topic's leaders and replicas in the metadata", 30_000, async () => {
+            metadata = await admin.fetchTopicMetadata({ topics: topicsFile.topics.map((t) => t.name) });
+            return metadata.topics.length === topicsFile.topics.length
+                && metadata.topics.every((t) => t.partitions.every((p) => p.leader >= 0 && p.isr.length === p.replicas.length));
+        });
         expect(metadata.topics).toHaveLength(10);
         for (const topic of topicsFile.topics) {
             const described = metadata.topics.find((t) => t.name === topic.name)!;
@@ -275,28 +286,37 @@ describe("durability of an RF 3 / min ISR 2 topic", () => {
         for (const id of down) {
             await cluster.killBroker(id, "SIGTERM");
         }
-        await until(`every ${topic} partition led by broker ${survivor} with ISR [${survivor}]`, 60_000,
-            async () => (await partitionsOf(topic)).every((p) => p.leader === survivor && p.isr.length === 1));
-        const before = await committedRecords(topic);
-
-        const producer = kafka.producer({
+        // kafkajs keeps dialling brokers it once knew; a client that only knows the survivor asks the one that answers.
+        const survivorClient = client([cluster.externalBootstrap[survivor]]);
+        const survivorAdmin = survivorClient.admin();
+        const producer = survivorClient.producer({
             idempotent: true,
             maxInFlightRequests: 1,
             createPartitioner: Partitioners.DefaultPartitioner,
             retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 1_000 },
         });
-        await producer.connect();
-        let error: unknown;
+        await survivorAdmin.connect();
         try {
-            await producer.send({ topic, acks: -1, timeout: 5_000, messages: [{ key: "refused", value: "refused" }] });
-        } catch (err) {
-            error = err;
+            await until(`every ${topic} partition led by broker ${survivor} with ISR [${survivor}]`, 90_000, async () => {
+                const { topics } = await survivorAdmin.fetchTopicMetadata({ topics: [topic] });
+                return topics[0].partitions.every((p) => p.leader === survivor && p.isr.length === 1);
+            });
+            const before = await committedRecords(topic, survivorAdmin);
+
+            await producer.connect();
+            let error: unknown;
+            try {
+                await producer.send({ topic, acks: -1, timeout: 5_000, messages: [{ key: "refused", value: "refused" }] });
+            } catch (err) {
+                error = err;
+            }
+            const types = errorTypes(error);
+            figures.twoDownError = types.join(" <- ");
+            expect(types.some((type) => /^NOT_ENOUGH_REPLICAS(_AFTER_APPEND)?$/.test(type))).toBe(true);
+            expect(await committedRecords(topic, survivorAdmin)).toBe(before);
         } finally {
             await producer.disconnect();
+            await survivorAdmin.disconnect();
         }
-        const types = errorTypes(error);
-        figures.twoDownError = types.join(" <- ");
-        expect(types.some((type) => /^NOT_ENOUGH_REPLICAS(_AFTER_APPEND)?$/.test(type))).toBe(true);
-        expect(await committedRecords(topic)).toBe(before);
     });
 });
