@@ -7,7 +7,7 @@ import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { Admin, ConfigResourceTypes, Kafka, logLevel, Partitioners } from "kafkajs";
+import { Admin, ConfigResourceTypes, Kafka, logLevel, Partitioners, Producer } from "kafkajs";
 import { KAFKA_TOPIC_CONFIGS } from "../../components/topics/topic-configs";
 import { KafkaTopicsFile } from "../../render/outputs";
 import { RunningKafkaCluster, startKafkaCluster } from "../kafka/cluster-harness";
@@ -44,8 +44,8 @@ function errorTypes(error: unknown): string[] {
     return types;
 }
 
-async function partitionsOf(topic: string) {
-    const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
+async function partitionsOf(topic: string, via: Admin = admin) {
+    const metadata = await via.fetchTopicMetadata({ topics: [topic] });
     return metadata.topics[0].partitions;
 }
 
@@ -140,6 +140,21 @@ async function consumeAll(topic: string, expected: number): Promise<Map<string, 
 }
 
 process.on("exit", () => producers.forEach((child) => child.kill("SIGKILL")));
+
+/**
+ * Runs `use` with a fresh admin client bootstrapped from `brokers` only. kafkajs keeps dialling a broker whose
+ * connections died without a reset (a killed pod's network vanishes with it), so after a kill the tests ask
+ * brokers that are alive, over new connections.
+ */
+async function withAdmin<T>(brokers: string[], use: (via: Admin) => Promise<T>): Promise<T> {
+    const fresh = client(brokers).admin();
+    await fresh.connect();
+    try {
+        return await use(fresh);
+    } finally {
+        await fresh.disconnect();
+    }
+}
 
 /** A kafkajs client bootstrapped from `brokers`, plaintext as the provider's `tlsEnabled: false` says. */
 function client(brokers: string[]): Kafka {
@@ -248,29 +263,32 @@ describe("durability of an RF 3 / min ISR 2 topic", () => {
         await until("the first acknowledged records", 60_000, async () => producer.acknowledged.size >= 300)
             .catch((err) => Promise.reject(new Error(`${err.message}; producer log:\n${producer.log()}`)));
 
+        const acknowledgedAtKill = producer.acknowledged.size;
         const killedAt = Date.now();
         await cluster.killBroker(victim, "SIGKILL");
         // The controller moves leadership once the dead broker's ZooKeeper session expires (18 s); restarting
         // before that would collide with the old registration.
-        await until(`leadership away from broker ${victim}`, 90_000,
-            async () => (await partitionsOf(topic)).every((p) => p.leader !== victim && p.leader >= 0));
+        await withAdmin(cluster.externalBootstrap.filter((_, id) => id !== victim), (live) =>
+            until(`leadership away from broker ${victim}`, 90_000,
+                async () => (await partitionsOf(topic, live)).every((p) => p.leader !== victim && p.leader >= 0)));
         figures.failoverMs = Date.now() - killedAt;
-        const acknowledgedDuringOutage = producer.acknowledged.size;
         await cluster.restartBroker(victim);
         figures.brokerDownMs = Date.now() - killedAt;
         const exit = await producer.finished(180_000);
-        await until(`broker ${victim} back in the ISR of every ${topic} partition`, 90_000,
-            async () => (await partitionsOf(topic)).every((p) => p.isr.includes(victim)));
-
-        const committed = await committedRecords(topic);
+        const committed = await withAdmin(cluster.externalBootstrap, async (all) => {
+            await until(`broker ${victim} back in the ISR of every ${topic} partition`, 90_000,
+                async () => (await partitionsOf(topic, all)).every((p) => p.isr.includes(victim)));
+            return committedRecords(topic, all);
+        });
         const seen = await consumeAll(topic, committed);
         figures.acknowledged = producer.acknowledged.size;
         figures.producerErrors = producer.errors.length;
         figures.consumed = [...seen.values()].reduce((a, b) => a + b, 0);
 
         expect(exit).toBe(0);
-        expect(acknowledgedDuringOutage).toBeGreaterThan(300);
-        expect(producer.acknowledged.size).toBeGreaterThan(acknowledgedDuringOutage);
+        // The kill came mid-stream, and the producer went on to the end through the outage.
+        expect(acknowledgedAtKill).toBeGreaterThanOrEqual(300);
+        expect(acknowledgedAtKill).toBeLessThan(6_000);
         expect([...producer.acknowledged].filter((value) => !seen.has(value))).toEqual([]);
         expect([...seen.entries()].filter(([, count]) => count > 1)).toEqual([]);
         expect(figures.consumed).toBe(committed);
@@ -286,37 +304,43 @@ describe("durability of an RF 3 / min ISR 2 topic", () => {
         for (const id of down) {
             await cluster.killBroker(id, "SIGTERM");
         }
-        // kafkajs keeps dialling brokers it once knew; a client that only knows the survivor asks the one that answers.
         const survivorClient = client([cluster.externalBootstrap[survivor]]);
-        const survivorAdmin = survivorClient.admin();
-        const producer = survivorClient.producer({
-            idempotent: true,
-            maxInFlightRequests: 1,
-            createPartitioner: Partitioners.DefaultPartitioner,
-            retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 1_000 },
-        });
-        await survivorAdmin.connect();
-        try {
-            await until(`every ${topic} partition led by broker ${survivor} with ISR [${survivor}]`, 90_000, async () => {
-                const { topics } = await survivorAdmin.fetchTopicMetadata({ topics: [topic] });
-                return topics[0].partitions.every((p) => p.leader === survivor && p.isr.length === 1);
-            });
+        await withAdmin([cluster.externalBootstrap[survivor]], async (survivorAdmin) => {
+            await until(`every ${topic} partition led by broker ${survivor} with ISR [${survivor}]`, 90_000,
+                async () => (await partitionsOf(topic, survivorAdmin)).every((p) => p.leader === survivor && p.isr.length === 1));
             const before = await committedRecords(topic, survivorAdmin);
 
-            await producer.connect();
+            // The survivor has just taken over the transaction-state partitions and answers InitProducerId with
+            // COORDINATOR_LOAD_IN_PROGRESS until it has loaded them; kafkajs does not retry that.
+            let producer: Producer | undefined;
+            await until("a producer id from the surviving broker", 60_000, async () => {
+                const candidate = survivorClient.producer({
+                    idempotent: true,
+                    maxInFlightRequests: 1,
+                    createPartitioner: Partitioners.DefaultPartitioner,
+                    retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 1_000 },
+                });
+                try {
+                    await candidate.connect();
+                } catch (err) {
+                    await candidate.disconnect().catch(() => undefined);
+                    throw err;
+                }
+                producer = candidate;
+                return true;
+            });
             let error: unknown;
             try {
-                await producer.send({ topic, acks: -1, timeout: 5_000, messages: [{ key: "refused", value: "refused" }] });
+                await producer!.send({ topic, acks: -1, timeout: 5_000, messages: [{ key: "refused", value: "refused" }] });
             } catch (err) {
                 error = err;
+            } finally {
+                await producer!.disconnect();
             }
             const types = errorTypes(error);
             figures.twoDownError = types.join(" <- ");
             expect(types.some((type) => /^NOT_ENOUGH_REPLICAS(_AFTER_APPEND)?$/.test(type))).toBe(true);
             expect(await committedRecords(topic, survivorAdmin)).toBe(before);
-        } finally {
-            await producer.disconnect();
-            await survivorAdmin.disconnect();
-        }
+        });
     });
 });
