@@ -12,6 +12,7 @@ import { KafkaTopics } from "./components/topics/topics";
 import { RedisCluster } from "./components/redis";
 import { KongGateway } from "./components/kong/gateway";
 import { Akhq } from "./components/akhq";
+import { AKHQ_NAME, AKHQ_PORTS } from "./components/akhq/config";
 
 const settings = readStackSettings();
 // Before the first resource: every registration waits until the last deployment's partition counts are checked.
@@ -63,7 +64,7 @@ export const redisAddress = redis.address;
 const kong = new KongGateway("kong", {
     namespace: settings.namespace,
     settings: settings.kong,
-    akhq: { host: `akhq.${settings.namespace}.svc.cluster.local`, port: 8080, contextPath: settings.akhq.contextPath },
+    akhq: { host: `${AKHQ_NAME}.${settings.namespace}.svc.cluster.local`, port: AKHQ_PORTS.http, contextPath: settings.akhq.contextPath },
     apiKeyOverrides: settings.secrets.kongApiKeys,
 }, { dependsOn: [namespace] });
 /** `pulumi stack output --show-secrets kongApiKeys`: the key-auth key of each consumer. */

@@ -112,7 +112,8 @@ const manifests: Record<string, any>[] = [
                         name: "main", image: IMAGE, command: ["/scripts/flaky.sh"],
                         securityContext: containerSecurityContext(),
                         readinessProbe: { exec: { command: ["test", "-e", "/scratch/booted"] }, periodSeconds: 1 },
-                        livenessProbe: { exec: { command: ["test", "!", "-e", "/scratch/kill-me"] }, periodSeconds: 1, failureThreshold: 1 },
+                        // The delay lets a restarted script remove the marker before its first liveness check.
+                        livenessProbe: { exec: { command: ["test", "!", "-e", "/scratch/kill-me"] }, initialDelaySeconds: 2, periodSeconds: 1, failureThreshold: 1 },
                         volumeMounts: [{ name: "scripts", mountPath: "/scripts" }, { name: "scratch", mountPath: "/scratch" }],
                     }],
                     volumes: [{ name: "scripts", configMap: { name: "flaky-scripts", defaultMode: EXECUTABLE_MODE } }, { name: "scratch", emptyDir: {} }],

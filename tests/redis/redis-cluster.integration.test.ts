@@ -138,7 +138,8 @@ function sandboxFor(rendered: RenderedStack, workDir: string): Promise<PodSandbo
 async function runBootstrap(sandbox: PodSandbox, timeoutMs: number): Promise<string> {
     const pod = await sandbox.startPod(BOOTSTRAP);
     try {
-        await eventually("bootstrap Job finished", timeoutMs, async () => (sandbox.isRunning(pod, "bootstrap") ? undefined : true), 200);
+        await eventually("bootstrap Job finished", timeoutMs, async () => (sandbox.isRunning(pod, "bootstrap") ? undefined : true), 200)
+            .catch((err: Error) => Promise.reject(new Error(`${err.message}\nbootstrap log:\n${sandbox.logs(pod, "bootstrap")}`)));
         const exit = sandbox.events(pod).filter((e) => e.includes("container bootstrap exited")).pop();
         expect({ exit, log: sandbox.logs(pod, "bootstrap") }).toEqual({ exit: expect.stringContaining("exited (0)"), log: expect.any(String) });
         return sandbox.logs(pod, "bootstrap");
@@ -193,7 +194,7 @@ describe("dev shape: one node owning all 16384 slots", () => {
         expect(await probes(sandbox, pod)).toEqual({ liveness: true, readiness: false });
         expect((await clusterInfo(sandbox.ip(pod))).cluster_state).toBe("fail");
 
-        const log = await runBootstrap(sandbox, 60_000);
+        const log = await runBootstrap(sandbox, 120_000);
         expect(log).toContain("one master");
         await sandbox.waitReady(pod, "redis", 30_000);
         expect(await probes(sandbox, pod)).toEqual({ liveness: true, readiness: true });
@@ -263,7 +264,7 @@ describe("dev shape: one node owning all 16384 slots", () => {
 
     it("leaves the formed cluster untouched when the bootstrap runs again", async () => {
         const before = topology(await clusterNodes(sandbox.ip(pod)));
-        const log = await runBootstrap(sandbox, 60_000);
+        const log = await runBootstrap(sandbox, 120_000);
         expect(log).toContain("nothing to do");
         expect(topology(await clusterNodes(sandbox.ip(pod)))).toEqual(before);
     });
@@ -393,7 +394,7 @@ describe("prod shape: 3 masters x 1 replica", () => {
 
     it("leaves the cluster untouched when the bootstrap runs again", async () => {
         const before = topology(await clusterNodes(sandbox.ip(pods[0])));
-        const log = await runBootstrap(sandbox, 60_000);
+        const log = await runBootstrap(sandbox, 120_000);
         expect(log).toContain("nothing to do");
         expect(topology(await clusterNodes(sandbox.ip(pods[0])))).toEqual(before);
         await allKeysReadable(ips(), "prod", 10_000);
