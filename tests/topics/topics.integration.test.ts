@@ -257,8 +257,13 @@ describe("durability of an RF 3 / min ISR 2 topic", () => {
         const topicConfig = topicsFile.topics.find((t) => t.name === topic)!;
         expect([topicConfig.replicationFactor, topicConfig.config["min.insync.replicas"]]).toEqual([3, "2"]);
 
-        const partition0 = (await partitionsOf(topic)).find((p) => p.partitionId === 0)!;
-        const victim = partition0.leader;
+        // A broker may still lack the topic in its metadata cache (UNKNOWN_TOPIC_OR_PARTITION) right after creation.
+        let partitions: Awaited<ReturnType<typeof partitionsOf>> = [];
+        await until(`${topic}'s leaders in the metadata`, 30_000, async () => {
+            partitions = await partitionsOf(topic);
+            return partitions.length > 0 && partitions.every((p) => p.leader >= 0);
+        });
+        const victim = partitions.find((p) => p.partitionId === 0)!.leader;
         const producer = startVerifiableProducer(topic, 6_000, 100);
         await until("the first acknowledged records", 60_000, async () => producer.acknowledged.size >= 300)
             .catch((err) => Promise.reject(new Error(`${err.message}; producer log:\n${producer.log()}`)));
