@@ -54,7 +54,10 @@ const labelMap: Reader<Record<string, string>> = (key, value, problems) => {
         return undefined;
     }
     let valid = true;
-    for (const [name, labelValue] of Object.entries(value)) {
+    const read: Record<string, string> = {};
+    for (const [name, given] of Object.entries(value)) {
+        // `pulumi config set --path ... true` and YAML's `true` arrive as booleans; a label value is their text.
+        const labelValue = typeof given === "boolean" || typeof given === "number" ? String(given) : given;
         if (!isLabelKey(name)) {
             problems.push(`${key} has a label name Kubernetes refuses (an optional DNS-subdomain prefix and "/", then 1-63 letters, digits, '-', '_' or '.'), got ${shown(name)}`);
             valid = false;
@@ -63,8 +66,9 @@ const labelMap: Reader<Record<string, string>> = (key, value, problems) => {
             problems.push(`${key}.${name} must be a label value (at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit), got ${shown(labelValue)}`);
             valid = false;
         }
+        read[name] = labelValue;
     }
-    return valid ? { ...(value as Record<string, string>) } : undefined;
+    return valid ? read : undefined;
 };
 
 const clientReader = object<ClientInput>({

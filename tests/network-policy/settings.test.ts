@@ -37,6 +37,8 @@ describe("bss:networkPolicy", () => {
             monitoringNamespace: "observability",
         });
         expect(read({ monitoringNamespace: "" }).monitoringNamespace).toBeUndefined();
+        // `pulumi config set --path` stores `true` and `1` as a boolean and a number.
+        expect(read({ kafkaClients: { podLabels: { "bss/kafka-client": true, replica: 1 } } }).kafkaClients.podLabels).toEqual({ "bss/kafka-client": "true", replica: "1" });
     });
 
     it("lists every bad value in one error, each naming its key and the value it got", () => {
