@@ -1,0 +1,210 @@
+/**
+ * Kafka checks: every broker registered and reachable on its advertised EXTERNAL address, one controller, no
+ * under-replicated or offline partition, every declared topic as declared, and the drift (topics nobody
+ * declared, topic configs set outside the stack).
+ */
+import { ConfigResourceTypes, ConfigSource, Kafka, logLevel } from "kafkajs";
+import type { TopicSettings } from "../../settings";
+import { isUnreachable, messageOf, withTimeout } from "./bounded";
+import { brokerView, BrokerView } from "./kafka-metadata";
+import { CheckResult, Status } from "./report";
+
+/** What the stack declares about Kafka. */
+export interface KafkaExpectation {
+    /** Broker ids 0..brokers-1 (broker.id = pod ordinal). */
+    brokers: number;
+    topics: readonly TopicSettings[];
+}
+
+export interface ObservedPartition {
+    partitionId: number;
+    /** -1 when the partition has no leader (offline). */
+    leader: number;
+    replicas: number[];
+    isr: number[];
+}
+
+export interface ObservedTopic {
+    name: string;
+    partitions: ObservedPartition[];
+    /** Effective config of a declared topic: value and where Kafka says it comes from. Absent for other topics. */
+    config?: Record<string, { value: string; source: ConfigSource }>;
+}
+
+export interface KafkaObservation {
+    /** One entry per address asked: what that broker answered, or why it did not. */
+    views: (BrokerView | { address: string; error: string; unreachable: boolean })[];
+    /** Every topic in the cluster, or why the topic metadata could not be read. */
+    topics: ObservedTopic[] | { error: string; unreachable: boolean };
+}
+
+const CHECKS = {
+    listeners: "external listeners answer",
+    brokers: "brokers registered",
+    controller: "one controller",
+    underReplicated: "under-replicated partitions",
+    offline: "offline partitions",
+    undeclared: "undeclared topics",
+} as const;
+
+const topicCheck = (topic: string) => `topic ${topic}`;
+
+/** The name of every Kafka row, in report order. */
+export function kafkaCheckNames(topics: readonly TopicSettings[]): string[] {
+    return [CHECKS.listeners, CHECKS.brokers, CHECKS.controller, CHECKS.underReplicated, CHECKS.offline, ...topics.map((t) => topicCheck(t.name)), CHECKS.undeclared];
+}
+
+/** Topics Kafka creates and owns itself (consumer offsets, transaction state). */
+const isInternal = (topic: string) => topic.startsWith("__");
+
+const row = (check: string, status: Status, detail: string): CheckResult => ({ area: "kafka", check, status, detail });
+
+const list = (items: (string | number)[], max = 8) => (items.length > max ? `${items.slice(0, max).join(", ")} and ${items.length - max} more` : items.join(", "));
+
+function answered(view: KafkaObservation["views"][number]): view is BrokerView {
+    return !("error" in view);
+}
+
+function topicRow(declared: TopicSettings, observed: ObservedTopic | undefined): CheckResult {
+    const check = topicCheck(declared.name);
+    if (!observed) {
+        return row(check, "fail", `missing (declared: ${declared.partitions} partitions, replication ${declared.replicationFactor})`);
+    }
+    const problems: string[] = [];
+    if (observed.partitions.length !== declared.partitions) {
+        problems.push(`${observed.partitions.length} partitions, declared ${declared.partitions}`);
+    }
+    const wrongReplication = observed.partitions.filter((p) => p.replicas.length !== declared.replicationFactor);
+    if (wrongReplication.length > 0) {
+        problems.push(`replication ${list([...new Set(wrongReplication.map((p) => p.replicas.length))])} on partition ${list(wrongReplication.map((p) => p.partitionId))}, declared ${declared.replicationFactor}`);
+    }
+    const config = observed.config ?? {};
+    for (const [key, value] of Object.entries(declared.config).sort(([a], [b]) => a.localeCompare(b))) {
+        const actual = config[key];
+        if (actual === undefined) {
+            problems.push(`config ${key} unknown to the broker, declared ${value}`);
+        } else if (actual.value !== value) {
+            problems.push(`config ${key}=${actual.value}, declared ${value}`);
+        }
+    }
+    const undeclared = Object.entries(config).filter(([key, c]) => c.source === ConfigSource.TOPIC_CONFIG && !(key in declared.config));
+    for (const [key, c] of undeclared.sort(([a], [b]) => a.localeCompare(b))) {
+        // The provider replaces a topic's whole config set: the next `pulumi up` reverts such a key to the default.
+        problems.push(`config ${key}=${c.value} set on the topic but not declared`);
+    }
+    if (problems.length > 0) {
+        return row(check, "fail", `drift: ${problems.join("; ")}`);
+    }
+    return row(check, "ok", `${declared.partitions} partitions, replication ${declared.replicationFactor}, ${Object.keys(declared.config).length} configs as declared`);
+}
+
+/** The rows for one observation of the cluster against what the stack declares. Pure. */
+export function evaluateKafka(expected: KafkaExpectation, observed: KafkaObservation): CheckResult[] {
+    const wantedIds = [...Array(expected.brokers).keys()];
+    const views = observed.views.filter(answered);
+    const silent = observed.views.filter((v): v is { address: string; error: string; unreachable: boolean } => !answered(v));
+    const rows: CheckResult[] = [];
+
+    if (views.length === 0) {
+        const why = `no broker answered: ${silent.map((v) => `${v.address} (${v.error})`).join("; ")}`;
+        return kafkaCheckNames(expected.topics).map((check) => row(check, "unreachable", why));
+    }
+
+    rows.push(silent.length === 0
+        ? row(CHECKS.listeners, "ok", `${views.map((v) => v.address).join(", ")} answer`)
+        : row(CHECKS.listeners, "fail", `${silent.map((v) => `${v.address} (${v.error})`).join("; ")}; answering: ${views.map((v) => v.address).join(", ")}`));
+
+    const registered = views.map((v) => ({ address: v.address, ids: v.brokers.map((b) => b.nodeId).sort((a, b) => a - b) }));
+    const brokerProblems = registered.flatMap(({ address, ids }) => {
+        const missing = wantedIds.filter((id) => !ids.includes(id));
+        const unexpected = ids.filter((id) => !wantedIds.includes(id));
+        return [
+            ...(missing.length > 0 ? [`${address} lists no broker ${list(missing)}`] : []),
+            ...(unexpected.length > 0 ? [`${address} lists undeclared broker ${list(unexpected)}`] : []),
+        ];
+    });
+    rows.push(brokerProblems.length === 0
+        ? row(CHECKS.brokers, "ok", `${list(wantedIds)} (${expected.brokers} declared), seen by every broker that answered`)
+        : row(CHECKS.brokers, "fail", brokerProblems.join("; ")));
+
+    const controllers = [...new Set(views.map((v) => v.controllerId))];
+    if (controllers.length === 1 && controllers[0] >= 0 && wantedIds.includes(controllers[0])) {
+        rows.push(row(CHECKS.controller, "ok", `broker ${controllers[0]}, the same for every broker that answered`));
+    } else {
+        rows.push(row(CHECKS.controller, "fail", views.map((v) => `${v.address} names ${v.controllerId < 0 ? "no controller" : `broker ${v.controllerId}`}`).join("; ")));
+    }
+
+    if (!Array.isArray(observed.topics)) {
+        const status: Status = observed.topics.unreachable ? "unreachable" : "fail";
+        const why = `topic metadata not read: ${observed.topics.error}`;
+        return [...rows, ...kafkaCheckNames(expected.topics).slice(rows.length).map((check) => row(check, status, why))];
+    }
+    const topics = observed.topics;
+    const partitions = topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, ...p })));
+    const underReplicated = partitions.filter((p) => p.leader >= 0 && p.isr.length < p.replicas.length);
+    const offline = partitions.filter((p) => p.leader < 0);
+    rows.push(underReplicated.length === 0
+        ? row(CHECKS.underReplicated, "ok", `0 of ${partitions.length} partitions`)
+        : row(CHECKS.underReplicated, "fail", `${underReplicated.length} of ${partitions.length}: ${list(underReplicated.map((p) => `${p.topic}/${p.partitionId} (ISR ${p.isr.join(",")} of ${p.replicas.join(",")})`), 5)}`));
+    rows.push(offline.length === 0
+        ? row(CHECKS.offline, "ok", `0 of ${partitions.length} partitions`)
+        : row(CHECKS.offline, "fail", `${offline.length} of ${partitions.length} without a leader: ${list(offline.map((p) => `${p.topic}/${p.partitionId}`), 5)}`));
+
+    for (const declared of expected.topics) {
+        rows.push(topicRow(declared, topics.find((t) => t.name === declared.name)));
+    }
+
+    const declaredNames = new Set(expected.topics.map((t) => t.name));
+    const extra = topics.map((t) => t.name).filter((name) => !isInternal(name) && !declaredNames.has(name)).sort();
+    rows.push(extra.length === 0
+        ? row(CHECKS.undeclared, "ok", "none")
+        : row(CHECKS.undeclared, "warn", `drift: ${extra.length} topic${extra.length === 1 ? "" : "s"} not declared by the stack (auto-created or made by hand): ${list(extra)}`));
+    return rows;
+}
+
+/** Reads what `evaluateKafka` needs from the brokers at `bootstrap`, each step within `timeoutMs`. */
+export async function observeKafka(bootstrap: readonly string[], declaredTopics: readonly string[], timeoutMs: number): Promise<KafkaObservation> {
+    const views = await Promise.all(bootstrap.map((address) => brokerView(address, timeoutMs).catch((error) => ({
+        address, error: messageOf(error), unreachable: isUnreachable(error),
+    }))));
+    const reachable = views.filter(answered).map((v) => v.address);
+    if (reachable.length === 0) {
+        return { views, topics: { error: "no broker answered", unreachable: true } };
+    }
+    const kafka = new Kafka({
+        clientId: "bss-verify",
+        brokers: reachable,
+        connectionTimeout: Math.min(3000, timeoutMs),
+        requestTimeout: timeoutMs,
+        retry: { retries: 1, initialRetryTime: 200, maxRetryTime: 1000 },
+        logLevel: logLevel.NOTHING,
+    });
+    const admin = kafka.admin();
+    try {
+        const topics = await withTimeout((async (): Promise<ObservedTopic[]> => {
+            await admin.connect();
+            // The admin client never asks the broker to auto-create a topic it describes (allowAutoTopicCreation off).
+            const metadata = await admin.fetchTopicMetadata();
+            const present = metadata.topics.map((t) => t.name).filter((name) => declaredTopics.includes(name));
+            const configs = present.length === 0 ? { resources: [] } : await admin.describeConfigs({
+                resources: present.map((name) => ({ type: ConfigResourceTypes.TOPIC, name })),
+                includeSynonyms: false,
+            });
+            return metadata.topics.map((t) => {
+                const described = configs.resources.find((r) => r.resourceName === t.name);
+                return {
+                    name: t.name,
+                    partitions: t.partitions.map((p) => ({ partitionId: p.partitionId, leader: p.leader, replicas: p.replicas, isr: p.isr })),
+                    ...(described ? {
+                        config: Object.fromEntries(described.configEntries.map((e) => [e.configName, { value: e.configValue, source: e.configSource }])),
+                    } : {}),
+                };
+            });
+        })(), timeoutMs, `Kafka at ${reachable.join(", ")}`);
+        return { views, topics };
+    } catch (error) {
+        return { views, topics: { error: messageOf(error), unreachable: isUnreachable(error) } };
+    } finally {
+        await withTimeout(admin.disconnect(), 2000, "the Kafka admin client's disconnect").catch(() => undefined);
+    }
+}

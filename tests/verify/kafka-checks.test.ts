@@ -1,0 +1,144 @@
+import { ConfigSource } from "kafkajs";
+import { loadSettings } from "../../settings";
+import { evaluateKafka, KafkaObservation, kafkaCheckNames, ObservedTopic } from "../../scripts/verify/kafka";
+import { decodeMetadataResponse, encodeMetadataRequest } from "../../scripts/verify/kafka-metadata";
+
+const settings = loadSettings({ "bss:environment": "dev" }, "dev");
+const expected = { brokers: 3, topics: settings.topics };
+const addresses = ["localhost:9092", "localhost:9093", "localhost:9094"];
+const brokers = [0, 1, 2].map((nodeId) => ({ nodeId, host: "localhost", port: 9092 + nodeId }));
+
+/** A cluster exactly as declared: every topic, 3 replicas in sync, the declared config set on the topic. */
+function healthyTopics(): ObservedTopic[] {
+    return settings.topics.map((t) => ({
+        name: t.name,
+        partitions: [...Array(t.partitions).keys()].map((p) => ({ partitionId: p, leader: p % 3, replicas: [0, 1, 2], isr: [0, 1, 2] })),
+        config: {
+            ...Object.fromEntries(Object.entries(t.config).map(([k, v]) => [k, { value: v, source: ConfigSource.TOPIC_CONFIG }])),
+            "max.message.bytes": { value: "1048588", source: ConfigSource.DEFAULT_CONFIG },
+        },
+    }));
+}
+
+function healthy(): KafkaObservation {
+    return { views: addresses.map((address) => ({ address, brokers, controllerId: 1 })), topics: [...healthyTopics(), { name: "__consumer_offsets", partitions: [{ partitionId: 0, leader: 0, replicas: [0, 1, 2], isr: [0, 1, 2] }] }] };
+}
+
+const byCheck = (rows: ReturnType<typeof evaluateKafka>) => Object.fromEntries(rows.map((r) => [r.check, r]));
+
+describe("Kafka checks", () => {
+    it("pass for a cluster exactly as declared, one row per check in a fixed order", () => {
+        const rows = evaluateKafka(expected, healthy());
+        expect(rows.map((r) => r.check)).toEqual(kafkaCheckNames(settings.topics));
+        expect(rows.filter((r) => r.status !== "ok")).toEqual([]);
+        expect(byCheck(rows)["one controller"].detail).toBe("broker 1, the same for every broker that answered");
+        expect(byCheck(rows)["topic bss.analytics.events"].detail).toBe("6 partitions, replication 3, 3 configs as declared");
+    });
+
+    it("report a missing broker, a silent listener and disagreeing controllers", () => {
+        const observed = healthy();
+        observed.views = [
+            { address: addresses[0], brokers: brokers.slice(0, 2), controllerId: 1 },
+            { address: addresses[1], brokers: brokers.slice(0, 2), controllerId: 0 },
+            { address: addresses[2], error: "connect ECONNREFUSED 127.0.0.1:9094", unreachable: true },
+        ];
+        const rows = byCheck(evaluateKafka(expected, observed));
+        expect(rows["external listeners answer"]).toMatchObject({ status: "fail", detail: expect.stringContaining("localhost:9094 (connect ECONNREFUSED") });
+        expect(rows["brokers registered"]).toMatchObject({ status: "fail", detail: "localhost:9092 lists no broker 2; localhost:9093 lists no broker 2" });
+        expect(rows["one controller"]).toMatchObject({ status: "fail", detail: "localhost:9092 names broker 1; localhost:9093 names broker 0" });
+    });
+
+    it("fail the controller check when no broker knows one", () => {
+        const observed = healthy();
+        observed.views = addresses.map((address) => ({ address, brokers, controllerId: -1 }));
+        expect(byCheck(evaluateKafka(expected, observed))["one controller"].status).toBe("fail");
+    });
+
+    it("count under-replicated and offline partitions over every topic, internal ones included", () => {
+        const observed = healthy();
+        const topics = observed.topics as ObservedTopic[];
+        topics.find((t) => t.name === "bss.events")!.partitions[1].isr = [1];
+        topics.find((t) => t.name === "__consumer_offsets")!.partitions[0] = { partitionId: 0, leader: -1, replicas: [0, 1, 2], isr: [] };
+        const rows = byCheck(evaluateKafka(expected, observed));
+        expect(rows["under-replicated partitions"]).toMatchObject({ status: "fail", detail: "1 of 34: bss.events/1 (ISR 1 of 0,1,2)" });
+        expect(rows["offline partitions"]).toMatchObject({ status: "fail", detail: "1 of 34 without a leader: __consumer_offsets/0" });
+    });
+
+    it("list drift on a declared topic: partitions, replication, a changed value, a key set outside the stack", () => {
+        const observed = healthy();
+        const events = (observed.topics as ObservedTopic[]).find((t) => t.name === "bss.events")!;
+        events.partitions = events.partitions.slice(0, 2);
+        events.partitions[0].replicas = [0, 1];
+        events.config!["retention.ms"] = { value: "1000", source: ConfigSource.TOPIC_CONFIG };
+        events.config!["max.message.bytes"] = { value: "2097152", source: ConfigSource.TOPIC_CONFIG };
+        const row = byCheck(evaluateKafka(expected, observed))["topic bss.events"];
+        expect(row.status).toBe("fail");
+        expect(row.detail).toBe("drift: 2 partitions, declared 3; replication 2 on partition 0, declared 3; config retention.ms=1000, declared 604800000; config max.message.bytes=2097152 set on the topic but not declared");
+    });
+
+    it("fail a declared topic that is missing, and warn about topics nobody declared (internal ones aside)", () => {
+        const observed = healthy();
+        const topics = (observed.topics as ObservedTopic[]).filter((t) => t.name !== "bss.billing.events");
+        topics.push({ name: "bss.unplanned", partitions: [{ partitionId: 0, leader: 0, replicas: [0], isr: [0] }] });
+        observed.topics = topics;
+        const rows = byCheck(evaluateKafka(expected, observed));
+        expect(rows["topic bss.billing.events"]).toMatchObject({ status: "fail", detail: "missing (declared: 3 partitions, replication 3)" });
+        expect(rows["undeclared topics"]).toMatchObject({ status: "warn", detail: "drift: 1 topic not declared by the stack (auto-created or made by hand): bss.unplanned" });
+    });
+
+    it("report every check unreachable, with the reason, when no broker answers", () => {
+        const observed: KafkaObservation = {
+            views: addresses.map((address) => ({ address, error: `no answer from Kafka at ${address} within 2000 ms`, unreachable: true })),
+            topics: { error: "no broker answered", unreachable: true },
+        };
+        const rows = evaluateKafka(expected, observed);
+        expect(rows.map((r) => r.check)).toEqual(kafkaCheckNames(settings.topics));
+        expect(new Set(rows.map((r) => r.status))).toEqual(new Set(["unreachable"]));
+        expect(rows[0].detail).toContain("localhost:9093 (no answer from Kafka at localhost:9093 within 2000 ms)");
+    });
+
+    it("report the topic checks unreachable when the brokers answered metadata but not the admin requests", () => {
+        const observed = healthy();
+        observed.topics = { error: "no answer from Kafka at localhost:9092 within 2000 ms", unreachable: true };
+        const rows = byCheck(evaluateKafka(expected, observed));
+        expect(rows["brokers registered"].status).toBe("ok");
+        expect(rows["topic bss.events"]).toMatchObject({ status: "unreachable", detail: expect.stringContaining("topic metadata not read") });
+        expect(rows["undeclared topics"].status).toBe("unreachable");
+    });
+});
+
+describe("Kafka Metadata v1 on the wire", () => {
+    it("encodes a request for no topics (an empty array, not null)", () => {
+        const request = encodeMetadataRequest(7, "bss-verify");
+        expect(request.readInt32BE(0)).toBe(request.length - 4);
+        expect([request.readInt16BE(4), request.readInt16BE(6), request.readInt32BE(8)]).toEqual([3, 1, 7]);
+        expect(request.readInt16BE(12)).toBe(10);
+        expect(request.toString("utf8", 14, 24)).toBe("bss-verify");
+        expect(request.readInt32BE(24)).toBe(0);
+        expect(request.length).toBe(28);
+    });
+
+    it("decodes brokers (with and without a rack) and the controller", () => {
+        const parts: Buffer[] = [];
+        const int32 = (v: number) => { const b = Buffer.alloc(4); b.writeInt32BE(v); parts.push(b); };
+        const str = (s: string | null) => {
+            const b = Buffer.alloc(2);
+            b.writeInt16BE(s === null ? -1 : Buffer.byteLength(s));
+            parts.push(b);
+            if (s !== null) {
+                parts.push(Buffer.from(s));
+            }
+        };
+        int32(7);
+        int32(2);
+        int32(0); str("localhost"); int32(9092); str(null);
+        int32(1); str("localhost"); int32(9093); str("zone-a");
+        int32(1);
+        int32(0);
+        expect(decodeMetadataResponse(Buffer.concat(parts))).toEqual({
+            correlationId: 7,
+            brokers: [{ nodeId: 0, host: "localhost", port: 9092 }, { nodeId: 1, host: "localhost", port: 9093 }],
+            controllerId: 1,
+        });
+    });
+});
