@@ -4,6 +4,8 @@
  * Returns every violation as "Kind/namespace/name: problem"; an empty list means the set is valid.
  */
 
+import { restrictedViolations } from "../../policy/pod-security";
+
 type Obj = Record<string, any>;
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -323,6 +325,12 @@ export function checkObjects(objects: Obj[]): string[] {
             checkKeyValueMap(podLabelsOf(o), "template label", problems, true);
             checkKeyValueMap(o.spec?.template?.metadata?.annotations, "template annotation", problems, false);
             checkPodSpec(o, spec, objects, problems);
+            // PodSecurity admission refuses each pod the controller creates, so the workload is accepted and never runs.
+            const namespace = find(objects, "Namespace", undefined, o.metadata?.namespace);
+            if (namespace?.metadata?.labels?.["pod-security.kubernetes.io/enforce"] === "restricted") {
+                const podAnnotations = o.kind === "Pod" ? o.metadata?.annotations : o.kind === "CronJob" ? o.spec?.jobTemplate?.spec?.template?.metadata?.annotations : o.spec?.template?.metadata?.annotations;
+                problems.push(...restrictedViolations(spec, podAnnotations ?? {}).map((p) => `pod refused by the namespace's enforced Pod Security "restricted": ${p}`));
+            }
             if (o.kind === "StatefulSet") {
                 const service = find(objects, "Service", o.metadata?.namespace, o.spec.serviceName);
                 if (!service) {
