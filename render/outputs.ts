@@ -5,12 +5,14 @@
 import * as yaml from "js-yaml";
 import { REDACTED, RenderedResource, SECRET_PLACEHOLDER } from "./render";
 
+/**
+ * Every argument the program passed to a Helm chart resource, under the argument's own name (`name`,
+ * `chart`, `version`, `repositoryOpts`, `namespace`, `skipCrds`, ...), with `values` last.
+ */
 export interface HelmRelease {
     chart: string;
-    repo?: string;
-    version?: string;
-    namespace?: string;
     values: Record<string, unknown>;
+    [argument: string]: unknown;
 }
 
 export interface KafkaTopicsFile {
@@ -84,13 +86,10 @@ export function collectOutputs(resources: RenderedResource[]): RenderOutputs {
         ? kongSecret.stringData?.[KONG_CONFIG_KEY] ?? Buffer.from(kongSecret.data[KONG_CONFIG_KEY], "base64").toString("utf8")
         : undefined;
 
-    const helmReleases: HelmRelease[] = resources.filter((r) => HELM_TYPES.has(r.type)).map((r) => ({
-        chart: r.inputs.chart,
-        repo: r.inputs.repositoryOpts?.repo,
-        version: r.inputs.version,
-        namespace: r.inputs.namespace,
-        values: r.inputs.values ?? {},
-    }));
+    const helmReleases: HelmRelease[] = resources.filter((r) => HELM_TYPES.has(r.type)).map((r) => {
+        const { values, ...args } = r.inputs;
+        return { ...args, values: values ?? {} } as HelmRelease;
+    });
 
     const provider = resources.find((r) => r.type === "pulumi:providers:kafka");
     const kafkaTopics: KafkaTopicsFile = {

@@ -8,8 +8,8 @@ import { sha256Hex } from "../shared/checksum";
 import { AkhqEndpoint, buildKongConfig, KongCredentials, OPERATOR_CONSUMER, renderKongConfig } from "./declarative";
 import { validateKongConfig } from "./validate";
 import { kongChartValues } from "./values";
+import { kongChartArgs } from "./chart";
 
-export const KONG_CHART_REPO = "https://charts.konghq.com";
 /** Secret the chart reads `kong.yml` from (`dblessConfig.secret`). */
 export const KONG_CONFIG_SECRET = "kong-declarative-config";
 
@@ -83,15 +83,12 @@ export class KongGateway extends pulumi.ComponentResource {
             configChecksum: digest,
         }));
 
-        new k8s.helm.v4.Chart(name, {
-            // The chart's pod labels and the Service names the README documents derive from release "kong".
-            name: "kong",
-            chart: "kong",
+        new k8s.helm.v4.Chart(name, kongChartArgs({
+            source: args.settings.chart,
             version: args.settings.chartVersion,
-            repositoryOpts: { repo: KONG_CHART_REPO },
             namespace: args.namespace,
             values,
-        }, { parent: this, dependsOn: [secret] });
+        }), { parent: this, dependsOn: [secret] });
 
         this.apiKeys = pulumi.secret(pulumi.all(keys).apply((values) =>
             Object.fromEntries(KONG_CONSUMERS.map((c, i) => [c, values[i]])) as Record<KongConsumer, string>));

@@ -52,10 +52,53 @@ export interface ValuesInputs {
     configChecksum: string;
 }
 
+/** Cores in a CPU quantity (`500m` → 0.5, `2` → 2). */
+export function cpuCores(quantity: string): number {
+    const match = /^([0-9]+(?:\.[0-9]+)?)(m?)$/.exec(quantity);
+    if (!match) {
+        throw new Error(`not a CPU quantity: ${quantity}`);
+    }
+    return Number(match[1]) / (match[2] === "m" ? 1000 : 1);
+}
+
+/**
+ * Nginx workers for a CPU limit: each worker is one single-threaded process, so a worker per started core
+ * (at least one) uses the whole limit, and any more only adds a worker's memory for no throughput.
+ */
+export function nginxWorkerProcesses(cpuLimit: string): number {
+    return Math.max(1, Math.ceil(cpuCores(cpuLimit)));
+}
+
+/**
+ * Kong's client-address settings. Behind a NodePort or LoadBalancer with `externalTrafficPolicy: Cluster`
+ * the node masquerades every connection, so ip-restriction would see node addresses; `Local` keeps the
+ * client's. A proxy in front that names the client in a header or in PROXY protocol is trusted only from
+ * `trustedIps`.
+ */
+export function clientAddressOverrides(settings: KongSettings): Values {
+    const exposed = settings.proxyServiceType !== "ClusterIP";
+    const proxy: Values = exposed && settings.toolAllowedCidrs !== undefined ? { externalTrafficPolicy: "Local" } : {};
+    const env: Values = {};
+    if (settings.realIpHeader !== undefined && settings.trustedIps !== undefined) {
+        env.real_ip_header = settings.realIpHeader;
+        env.trusted_ips = settings.trustedIps.join(",");
+        // The client is the last untrusted address of the chain, not whatever the client wrote first.
+        env.real_ip_recursive = settings.realIpHeader === "X-Forwarded-For" ? "on" : "off";
+        if (settings.realIpHeader === "proxy_protocol") {
+            // The chart's proxy.tls default is [http2]: a list replaces it, so it is repeated here.
+            proxy.http = { parameters: ["proxy_protocol"] };
+            proxy.tls = { parameters: ["http2", "proxy_protocol"] };
+        }
+    }
+    return { proxy, env };
+}
+
 /** What the stack's settings change in the base values. */
 export function stackOverrides(settings: KongSettings, inputs: ValuesInputs): Values {
     const nodePorts = (type: string, http: number, tls: number) => (type === "ClusterIP" ? {} : { http: { nodePort: http }, tls: { nodePort: tls } });
-    return {
+    const client = clientAddressOverrides(settings);
+    return deepMerge({
+        env: { nginx_worker_processes: String(nginxWorkerProcesses(settings.resources.limits.cpu)) },
         image: { ...splitImage(settings.image), pullPolicy: "IfNotPresent" },
         replicaCount: settings.replicas,
         // The chart refuses to render a PodDisruptionBudget for a single replica.
@@ -65,10 +108,9 @@ export function stackOverrides(settings: KongSettings, inputs: ValuesInputs): Va
         securityContext: podSecurityContext(KONG_UID),
         containerSecurityContext: { ...containerSecurityContext(), runAsUser: KONG_UID },
         proxy: { type: settings.proxyServiceType, ...nodePorts(settings.proxyServiceType, settings.proxyHttpNodePort, settings.proxyTlsNodePort) },
-        admin: { type: settings.adminServiceType, ...nodePorts(settings.adminServiceType, settings.adminHttpNodePort, settings.adminTlsNodePort) },
         dblessConfig: { secret: inputs.configSecretName },
         podAnnotations: { [CONFIG_CHECKSUM_ANNOTATION]: inputs.configChecksum },
-    };
+    }, client);
 }
 
 /** The chart values for one stack: base file, then the stack's overrides. */

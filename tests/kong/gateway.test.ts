@@ -6,7 +6,8 @@ import * as crypto from "crypto";
 import * as yaml from "js-yaml";
 import { inlineConfig, outputValue, renderIsolated, RenderedStack, stackFile } from "../helpers/render";
 import { RenderedResource, SECRET_PLACEHOLDER, StackConfig } from "../../render/render";
-import { assertKongAccepts, KONG_CHART_REPO, KONG_CONFIG_SECRET } from "../../components/kong/gateway";
+import { assertKongAccepts, KONG_CONFIG_SECRET } from "../../components/kong/gateway";
+import { KONG_CHART_REPO } from "../../settings/kong";
 import { loadSettings } from "../../settings";
 import { CONFIG_CHECKSUM_ANNOTATION } from "../../components/shared/checksum";
 import { validateKongConfig } from "../../components/kong/validate";
@@ -36,6 +37,14 @@ describe.each(["dev", "prod"])("stack %s", (stack) => {
         expect(chart(r)).toHaveLength(1);
         expect(release.inputs).toMatchObject({ name: "kong", chart: "kong", version: "3.4.1", namespace: "bss", repositoryOpts: { repo: KONG_CHART_REPO } });
         expect(KONG_CHART_REPO).toBe("https://charts.konghq.com");
+    });
+
+    it("skips the chart's cluster-wide CRDs", () => {
+        expect(chart(r)[0].inputs.skipCrds).toBe(true);
+    });
+
+    it("keeps the Admin API on the pod's loopback, without a Service", () => {
+        expect(chart(r)[0].inputs.values.admin).toEqual({ enabled: false, addresses: ["127.0.0.1", "[::1]"], http: { enabled: true, containerPort: 8001 }, tls: { enabled: false } });
     });
 
     it("runs DB-less from the config Secret, controller and Kong Manager off", () => {
@@ -114,13 +123,26 @@ describe("bss:kongApiKeys", () => {
     });
 });
 
+describe("bss:kong.chart from an OCI registry", () => {
+    let r: RenderedStack;
+    beforeAll(async () => {
+        r = await renderIsolated("dev", devWith({ "bss:kong": { chart: "oci://registry.example.com/charts/kong" } }));
+    });
+
+    it("pulls the chart by reference at the pinned version, with no chart repository", () => {
+        const oci = r.resources.filter((x) => x.type === "kubernetes:helm.sh/v4:Chart");
+        expect(oci.map((x) => x.inputs)).toEqual([expect.objectContaining({ name: "kong", chart: "oci://registry.example.com/charts/kong", version: "3.4.1", skipCrds: true })]);
+        expect(oci[0].inputs).not.toHaveProperty("repositoryOpts");
+    });
+});
+
 describe("invalid Kong settings", () => {
     it("stop the program before any resource is registered", async () => {
         let registered: RenderedResource[] = [];
         await expect(jest.isolateModulesAsync(async () => {
             const { renderProgram } = await import("../../render/render");
-            registered = await renderProgram("prod", devWith({ "bss:environment": "prod", "bss:kong": { adminServiceType: "NodePort" } }), () => import("../../index"));
-        })).rejects.toThrow(/bss:kong\.adminServiceType must be "ClusterIP" outside dev/);
+            registered = await renderProgram("prod", devWith({ "bss:environment": "prod", "bss:kong": { chart: "./no-such-dir/kong-3.4.1.tgz" } }), () => import("../../index"));
+        })).rejects.toThrow(/bss:kong\.chart must be a chart repository URL, an oci:\/\/ reference or an existing chart directory or \.tgz .*got "\.\/no-such-dir\/kong-3\.4\.1\.tgz"/);
         expect(registered).toEqual([]);
     });
 });

@@ -38,9 +38,15 @@ describe.each(STACKS)("render of stack %s", (stack, config) => {
         expect(validateKongConfig(doc)).toEqual([]);
     });
 
-    it("lists the kong release in helm-releases.yaml", () => {
+    it("records every argument of the kong chart in helm-releases.yaml, values last", () => {
         const releases = yaml.load(files["helm-releases.yaml"]) as Record<string, any>[];
-        expect(releases.filter((r) => r.chart === "kong").map((r) => [r.repo, r.version])).toEqual([["https://charts.konghq.com", "3.4.1"]]);
+        const kong = releases.filter((r) => r.chart === "kong");
+        expect(kong).toHaveLength(1);
+        const { values, ...args } = kong[0];
+        const configSecret = yaml.loadAll(files["manifests.yaml"]).find((m: any) => m?.kind === "Secret" && m.metadata.name === "kong-declarative-config") as any;
+        expect(args).toEqual({ chart: "kong", name: "kong", namespace: configSecret.metadata.namespace, repositoryOpts: { repo: "https://charts.konghq.com" }, skipCrds: true, version: "3.4.1" });
+        expect(Object.keys(kong[0]).pop()).toBe("values");
+        expect(values.dblessConfig.secret).toBe("kong-declarative-config");
     });
 
     it("never contains the original hard-coded keys", () => {

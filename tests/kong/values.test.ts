@@ -1,6 +1,7 @@
-import { deepMerge, kongChartValues, KONG_POD_SELECTOR, loadBaseValues, splitImage } from "../../components/kong/values";
+import { cpuCores, deepMerge, kongChartValues, KONG_POD_SELECTOR, loadBaseValues, nginxWorkerProcesses, splitImage } from "../../components/kong/values";
 import { CONFIG_CHECKSUM_ANNOTATION } from "../../components/shared/checksum";
 import { kongSettings } from "./fixtures";
+import { chartListenEnv, chartServices } from "./chart-model";
 
 const INPUTS = { configSecretName: "kong-declarative-config", configChecksum: "0123abcd" };
 type Values = Record<string, any>;
@@ -71,18 +72,13 @@ describe("stack values", () => {
         expect(values.podAnnotations["prometheus.io/scrape"]).toBe("true");
     });
 
-    it("exposes proxy and Admin API on the fixed nodePorts kind maps to the host's loopback in dev", () => {
+    it("exposes the proxy on the fixed nodePorts kind maps to the host's loopback in dev", () => {
         const values = valuesFor({}, "dev");
         expect(values.proxy).toMatchObject({ type: "NodePort", http: { nodePort: 30800, containerPort: 8000 }, tls: { nodePort: 30843, containerPort: 8443 } });
-        expect(values.admin).toMatchObject({ enabled: true, type: "NodePort", http: { enabled: true, nodePort: 30801 }, tls: { nodePort: 30844 } });
     });
 
-    it("keeps the Admin API inside the cluster in prod and gives the proxy a load balancer", () => {
-        const values = valuesFor();
-        expect(values.admin.type).toBe("ClusterIP");
-        expect(values.admin.http).not.toHaveProperty("nodePort");
-        expect(values.admin.tls).not.toHaveProperty("nodePort");
-        expect(values.proxy).toMatchObject({ type: "LoadBalancer", http: { nodePort: 30800 } });
+    it("gives the proxy a load balancer in prod", () => {
+        expect(valuesFor().proxy).toMatchObject({ type: "LoadBalancer", http: { nodePort: 30800 } });
     });
 
     it("adds a PodDisruptionBudget only above one replica", () => {
@@ -101,5 +97,85 @@ describe("stack values", () => {
     it("spreads Kong pods over nodes: required in prod, preferred in dev", () => {
         expect(valuesFor().affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].labelSelector.matchLabels).toEqual(KONG_POD_SELECTOR);
         expect(valuesFor({}, "dev").affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution).toBeUndefined();
+    });
+});
+
+describe.each(["dev", "prod"] as const)("the Admin API of a %s stack, as the chart renders it", (environment) => {
+    const values = valuesFor({}, environment);
+
+    it("listens on the pod's loopback only, plain HTTP on 8001", () => {
+        expect(chartListenEnv(values).KONG_ADMIN_LISTEN).toBe("127.0.0.1:8001, [::1]:8001");
+    });
+
+    it("gets no Service, so no other pod and no node address reaches it", () => {
+        expect(values.admin).toMatchObject({ enabled: false, addresses: ["127.0.0.1", "[::1]"] });
+        expect(chartServices(values).map((s) => s.name)).toEqual(["kong-proxy"]);
+    });
+
+    it("leaves the proxy and the status port (probes, metrics) on every pod address", () => {
+        const env = chartListenEnv(values);
+        expect(env.KONG_PROXY_LISTEN).toBe("0.0.0.0:8000, [::]:8000, 0.0.0.0:8443 http2 ssl, [::]:8443 http2 ssl");
+        expect(env.KONG_STATUS_LISTEN).toBe("0.0.0.0:8100, [::]:8100");
+    });
+});
+
+describe("nginx worker processes", () => {
+    it.each([
+        ["500m", 0.5, 1],
+        ["1", 1, 1],
+        ["1500m", 1.5, 2],
+        ["2", 2, 2],
+        ["2.5", 2.5, 3],
+        ["100m", 0.1, 1],
+    ])("a CPU limit of %s (%d cores) gets %d worker(s)", (limit, cores, workers) => {
+        expect(cpuCores(limit)).toBe(cores);
+        expect(nginxWorkerProcesses(limit)).toBe(workers);
+    });
+
+    it("follow the stack's CPU limit in the chart env", () => {
+        expect(valuesFor().env.nginx_worker_processes).toBe("1");
+        expect(valuesFor({ resources: { limits: { cpu: "2" } } }).env.nginx_worker_processes).toBe("2");
+        expect(valuesFor({ resources: { limits: { cpu: "500m" } } }).env.nginx_worker_processes).toBe("1");
+        expect(valuesFor({ resources: { limits: { cpu: "1500m" } } }).env.nginx_worker_processes).toBe("2");
+    });
+
+    it("are not fixed by the base values", () => {
+        expect(loadBaseValues().env).not.toHaveProperty("nginx_worker_processes");
+    });
+});
+
+describe("client addresses", () => {
+    const proxyService = (values: Values) => chartServices(values).find((s) => s.name === "kong-proxy");
+
+    it("keep the client's source address on an exposed proxy when the tool routes have an allow-list", () => {
+        for (const proxyServiceType of ["LoadBalancer", "NodePort"]) {
+            const values = valuesFor({ proxyServiceType, toolAllowedCidrs: ["203.0.113.0/24"] });
+            expect(proxyService(values)).toEqual({ name: "kong-proxy", type: proxyServiceType, externalTrafficPolicy: "Local" });
+        }
+    });
+
+    it("leave the traffic policy alone without an allow-list, and on a ClusterIP proxy (where the API server refuses it)", () => {
+        expect(proxyService(valuesFor())).toEqual({ name: "kong-proxy", type: "LoadBalancer" });
+        expect(proxyService(valuesFor({ proxyServiceType: "ClusterIP", toolAllowedCidrs: ["10.0.0.0/8"] }))).toEqual({ name: "kong-proxy", type: "ClusterIP" });
+    });
+
+    it("come from X-Forwarded-For only when sent by a trusted proxy, skipping the trusted hops", () => {
+        const values = valuesFor({ realIpHeader: "X-Forwarded-For", trustedIps: ["10.0.0.0/8", "192.168.1.10"] });
+        expect(values.env).toMatchObject({ real_ip_header: "X-Forwarded-For", trusted_ips: "10.0.0.0/8,192.168.1.10", real_ip_recursive: "on" });
+        expect(chartListenEnv(values).KONG_PROXY_LISTEN).toBe("0.0.0.0:8000, [::]:8000, 0.0.0.0:8443 http2 ssl, [::]:8443 http2 ssl");
+    });
+
+    it("come from PROXY protocol on both proxy listens when the load balancer sends it", () => {
+        const values = valuesFor({ realIpHeader: "proxy_protocol", trustedIps: ["10.0.0.0/8"] });
+        expect(values.env).toMatchObject({ real_ip_header: "proxy_protocol", trusted_ips: "10.0.0.0/8", real_ip_recursive: "off" });
+        expect(chartListenEnv(values).KONG_PROXY_LISTEN)
+            .toBe("0.0.0.0:8000 proxy_protocol, [::]:8000 proxy_protocol, 0.0.0.0:8443 http2 proxy_protocol ssl, [::]:8443 http2 proxy_protocol ssl");
+    });
+
+    it("are the connection's source when no header is configured", () => {
+        const env = valuesFor().env;
+        for (const key of ["real_ip_header", "trusted_ips", "real_ip_recursive"]) {
+            expect(env).not.toHaveProperty(key);
+        }
     });
 });

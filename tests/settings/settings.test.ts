@@ -36,7 +36,7 @@ describe("defaults", () => {
         expect(s.redis.masters).toBe(3);
         expect(s.redis.replicasPerMaster).toBe(1);
         expect(s.akhq.authEnabled).toBe(true);
-        expect(s.kong.adminServiceType).toBe("ClusterIP");
+        expect(s.kong.proxyServiceType).toBe("LoadBalancer");
     });
 
     it("gives the one-node dev shape for environment dev", () => {
@@ -46,7 +46,7 @@ describe("defaults", () => {
         expect(s.redis.replicasPerMaster).toBe(0);
         expect(s.kafka.placement).toBe("preferred");
         expect(s.akhq.authEnabled).toBe(false);
-        expect(s.kong.adminServiceType).toBe("NodePort");
+        expect(s.kong.proxyServiceType).toBe("NodePort");
     });
 
     it("derives per-broker ports from the broker count alone", () => {
