@@ -13,6 +13,7 @@ import { RedisCluster } from "./components/redis";
 import { KongGateway } from "./components/kong/gateway";
 import { Akhq } from "./components/akhq";
 import { AKHQ_NAME, AKHQ_PORTS } from "./components/akhq/config";
+import { NetworkPolicies } from "./components/network-policy";
 
 const settings = readStackSettings();
 // Before the first resource: every registration waits until the last deployment's partition counts are checked.
@@ -33,6 +34,16 @@ const namespace = new k8s.core.v1.Namespace("namespace", {
 
 export const namespaceName = namespace.metadata.name;
 export const environment = settings.environment;
+
+if (settings.networkPolicy.enabled) {
+    new NetworkPolicies("network-policies", {
+        namespace: settings.namespace,
+        settings: settings.networkPolicy,
+        redis: settings.redis,
+        akhq: settings.akhq,
+        kong: settings.kong,
+    }, { dependsOn: [namespace] });
+}
 
 const zookeeper = new ZookeeperEnsemble("zookeeper", { namespace: settings.namespace, settings: settings.zookeeper }, { dependsOn: [namespace] });
 const kafka = new KafkaCluster("kafka", {
