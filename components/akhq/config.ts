@@ -23,14 +23,26 @@ export const AKHQ_PATHS = {
     tmp: "/tmp",
 } as const;
 
-/** The one login AKHQ gets; it holds AKHQ's built-in `admin` group. */
+/** AKHQ 0.25.1's built-in group with every role; the admin login holds it. */
+export const ADMIN_GROUP = "admin";
+
+/** The one login AKHQ gets. */
 export const AKHQ_ADMIN_USER = "admin";
 
 /**
- * Group of visitors who have not logged in, when login is on: AKHQ's built-in group without roles. AKHQ only
- * grants roles of groups it finds defined, so even a release that dropped the group would grant nothing.
+ * Group of visitors who have not logged in (login on). AKHQ 0.25.1 ships only `reader` and `admin`, and a
+ * `default-group` it cannot find leaves `/api/cluster` listing every connection, so the group is defined here.
  */
-export const ANONYMOUS_GROUP = "no-roles";
+export const ANONYMOUS_GROUP = "anonymous";
+
+/** Role of the anonymous group: no resource, no action. */
+export const NO_ACCESS_ROLE = "no-access";
+
+/**
+ * A regular expression no string matches: the empty negative lookahead fails at every position, in Java's
+ * `Pattern.matches` as in any other engine. AKHQ treats an empty pattern list as "everything".
+ */
+export const MATCHES_NOTHING = "(?!)";
 
 /** In-cluster bootstrap address: the Kafka component's ClusterIP Service `kafka`, INTERNAL listener 9092. */
 export function kafkaBootstrap(namespace: string): string {
@@ -54,6 +66,40 @@ export interface ApplicationConfigInput {
     authEnabled: boolean;
 }
 
+/**
+ * Management endpoints. AKHQ's own defaults switch every endpoint on, and `endpoints.loggers.write-sensitive:
+ * false` makes `POST <context>/loggers/<name>` anonymous: Micronaut lets a method's `@Sensitive` property win over
+ * `endpoints.all.sensitive`. So everything is off except what the probes (health) and the scrape (prometheus)
+ * need; loggers is named as well, so switching `all` back on would not reopen log-level writes.
+ */
+function managementEndpoints(): Record<string, unknown> {
+    return {
+        all: { port: AKHQ_PORTS.management, enabled: false, sensitive: true },
+        // Probes read only the status code; AKHQ's default would show component details to anyone.
+        health: { enabled: true, sensitive: false, "details-visible": "NEVER" },
+        prometheus: { enabled: true, sensitive: false },
+        loggers: { enabled: false, "write-sensitive": true },
+    };
+}
+
+/**
+ * AKHQ's access control, readable in the ConfigMap (it holds no secret). Login on: visitors who have not signed
+ * in get a group that matches no cluster and grants no action. Login off: AKHQ applies its default group to
+ * everyone, and that group is `admin`; it is written out so nobody mistakes dev for read-only.
+ */
+function accessControl(authEnabled: boolean): Record<string, unknown> {
+    if (!authEnabled) {
+        return { "default-group": ADMIN_GROUP };
+    }
+    return {
+        "default-group": ANONYMOUS_GROUP,
+        roles: { [NO_ACCESS_ROLE]: [] },
+        groups: {
+            [ANONYMOUS_GROUP]: [{ role: NO_ACCESS_ROLE, patterns: [MATCHES_NOTHING], clusters: [MATCHES_NOTHING] }],
+        },
+    };
+}
+
 /** The non-secret configuration, as the object that becomes `application.yml`. */
 export function applicationConfig(input: ApplicationConfigInput): Record<string, unknown> {
     return {
@@ -62,24 +108,28 @@ export function applicationConfig(input: ApplicationConfigInput): Record<string,
             security: { enabled: input.authEnabled },
             metrics: { enabled: true, export: { prometheus: { enabled: true } } },
         },
-        endpoints: {
-            all: { port: AKHQ_PORTS.management, sensitive: true },
-            health: { sensitive: false },
-            prometheus: { sensitive: false },
-        },
+        endpoints: managementEndpoints(),
         akhq: {
             connections: {
                 [input.namespace]: { properties: { "bootstrap.servers": kafkaBootstrap(input.namespace) } },
             },
-            ...(input.authEnabled ? { security: { "default-group": ANONYMOUS_GROUP } } : {}),
+            security: accessControl(input.authEnabled),
         },
     };
 }
 
 const dump = (doc: unknown): string => yaml.dump(doc, { lineWidth: -1, noRefs: true, sortKeys: false });
 
+/** Leads the dev file, so whoever reads the ConfigMap learns what "no login" means before anything else. */
+export const NO_LOGIN_WARNING = [
+    "# Login is off (bss:akhq.authEnabled false). AKHQ then gives every visitor its default group, admin:",
+    "# whoever reaches this UI (NodePort, Service, Kong's route) can create and delete topics, produce records",
+    "# and reset consumer offsets. kind binds the dev NodePort to the host's 127.0.0.1 only.",
+].join("\n");
+
 export function renderApplicationYml(input: ApplicationConfigInput): string {
-    return dump(applicationConfig(input));
+    const body = dump(applicationConfig(input));
+    return input.authEnabled ? body : `${NO_LOGIN_WARNING}\n${body}`;
 }
 
 /** The password hash format of AKHQ's default `passwordHash: SHA256`: lowercase hex of the UTF-8 bytes. */
@@ -103,7 +153,7 @@ export function credentialsConfig(input: CredentialsInput): Record<string, unkno
                     username: AKHQ_ADMIN_USER,
                     password: sha256Hex(input.adminPassword),
                     passwordHash: "SHA256",
-                    groups: ["admin"],
+                    groups: [ADMIN_GROUP],
                 }],
             },
         },

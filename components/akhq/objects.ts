@@ -13,11 +13,14 @@ import { containerSecurityContext, podSecurityContext } from "../shared/security
 import { AKHQ_NAME, AKHQ_PATHS, AKHQ_PORTS, javaOptions, managementPath, renderApplicationYml } from "./config";
 
 /**
- * Non-root uid/gid for the AKHQ container. The image's `akhq` user comes from `useradd` on an Ubuntu 24.04 based
- * eclipse-temurin image, where 1000 is taken by `ubuntu`; AKHQ's chart uses 1001 in its container securityContext
- * example. Everything the process reads under /app is world-readable, and it writes only to /tmp (an emptyDir).
+ * uid/gid of the image's `akhq` user. The image names its user (`USER akhq`), so `runAsNonRoot` can only be
+ * checked against a number we give. AKHQ's Dockerfile runs `useradd -ms /bin/bash akhq` on `eclipse-temurin:17-jre`;
+ * 0.25.1 was out by 2024-07-08, while that tag still meant Ubuntu 22.04, which has no user at or above 1000, so
+ * `useradd` handed out 1000 (and its user-private group 1000). The tag moved to Ubuntu 24.04, whose `ubuntu`
+ * user holds 1000, only on 2024-07-23. Nothing depends on the match beyond file ownership: /app is
+ * world-readable and the process writes only to /tmp (an emptyDir).
  */
-export const AKHQ_UID = 1001;
+export const AKHQ_UID = 1000;
 
 export const AKHQ_CONFIG_MAP = "akhq-config";
 export const AKHQ_CREDENTIALS_SECRET = "akhq-credentials";

@@ -1,3 +1,5 @@
+import * as fs from "fs";
+import * as path from "path";
 import * as yaml from "js-yaml";
 import { AKHQ_UID, buildAkhqObjects } from "../../components/akhq/objects";
 import { AkhqSettings } from "../../settings/akhq";
@@ -56,7 +58,6 @@ describe("AKHQ Deployment", () => {
         const pod = podOf(objects);
         const container = containerOf(objects);
         expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: AKHQ_UID, seccompProfile: { type: "RuntimeDefault" } });
-        expect(AKHQ_UID).toBeGreaterThan(0);
         expect(container.securityContext).toMatchObject({
             allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, readOnlyRootFilesystem: true, seccompProfile: { type: "RuntimeDefault" },
         });
@@ -64,6 +65,14 @@ describe("AKHQ Deployment", () => {
         expect(pod.volumes.find((v: Obj) => v.name === tmp.name).emptyDir).toBeDefined();
         expect(pod.automountServiceAccountToken).toBe(false);
         expect(pod.enableServiceLinks).toBe(false);
+    });
+
+    it("runs as the image's own akhq user, uid and gid 1000", () => {
+        // tchiotludo/akhq Dockerfile: FROM eclipse-temurin:17-jre, RUN useradd -ms /bin/bash akhq, USER akhq.
+        // adoptium/containers 17/jre/ubuntu/jammy/Dockerfile: FROM ubuntu:22.04 and no user of its own, so useradd
+        // picks UID_MIN 1000 and a user-private group 1000; 0.25.1 was built before the tag moved to noble.
+        const pod = podOf(build("prod"));
+        expect(pod.securityContext).toMatchObject({ runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000 });
     });
 
     it("mounts application.yml and jvm.options from the ConfigMap with subPath, not over /app", () => {
@@ -121,6 +130,15 @@ describe("AKHQ Service", () => {
         expect(service.metadata).toMatchObject({ name: "akhq", namespace: "bss" });
         expect(service.spec).toMatchObject({ type: "NodePort", ports: [{ name: "http", port: 8080, targetPort: "http", nodePort: 30083 }] });
         expect((build("dev", { nodePort: 31083 }).service.spec as Obj).ports[0].nodePort).toBe(31083);
+    });
+
+    it("is bound to the host's loopback by kind in dev, where every visitor is AKHQ's admin", () => {
+        // kind/cluster.yaml: extraPortMappings[].listenAddress decides which host address forwards to the nodePort.
+        const cluster = yaml.load(fs.readFileSync(path.join(__dirname, "..", "..", "kind", "cluster.yaml"), "utf8")) as Obj;
+        const nodePort = (build("dev").service.spec as Obj).ports[0].nodePort;
+        const mappings = (cluster.nodes as Obj[]).flatMap((n) => n.extraPortMappings ?? []).filter((m: Obj) => m.containerPort === nodePort);
+        expect(mappings).toEqual([{ containerPort: nodePort, hostPort: 8083, listenAddress: "127.0.0.1", protocol: "TCP" }]);
+        expect((yaml.load((build("dev").config.data as Obj)["application.yml"]) as Obj).akhq.security["default-group"]).toBe("admin");
     });
 
     it("is reachable only inside the cluster (through Kong's /akhq) outside dev", () => {
