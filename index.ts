@@ -24,8 +24,9 @@ const namespace = new k8s.core.v1.Namespace("namespace", {
         name: settings.namespace,
         labels: {
             ...labels("bss"),
-            // Every workload here meets "restricted"; the Kong chart's pods are held to "baseline" only.
-            "pod-security.kubernetes.io/enforce": "baseline",
+            // Every pod template, the Kong chart's included, meets "restricted" (tests/policy/stacks.test.ts):
+            // the API server refuses any pod that would not.
+            "pod-security.kubernetes.io/enforce": "restricted",
             "pod-security.kubernetes.io/warn": "restricted",
             "pod-security.kubernetes.io/audit": "restricted",
         },
