@@ -5,8 +5,9 @@
  *
  * NetworkPolicy sees a connection after a Service has translated it: ports here are the pods' container ports,
  * never Service ports. Connections from the pod's own node (kubelet probes, and NodePort traffic that kube-proxy
- * masquerades as the node) are always allowed by the NetworkPolicy model, and `kubectl port-forward` enters the
- * pod's own network namespace: neither needs a rule.
+ * masquerades as that node) are always allowed by the NetworkPolicy model, and `kubectl port-forward` enters the
+ * pod's own network namespace: neither needs a rule. NodePort traffic forwarded from another node is not exempt,
+ * hence the "from anywhere" rules of every published port.
  */
 import { AkhqSettings } from "../../settings/akhq";
 import { KongSettings } from "../../settings/kong";
@@ -93,7 +94,7 @@ export interface NetworkPolicySpec {
 /** The namespace label the API server sets on every namespace (immutable, equal to its name). */
 export const NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";
 
-/** Pods of the bootstrap Job carry their own component name (components/redis/manifests.ts): no Service selects them. */
+/** The bootstrap Job's pods carry a name of their own (components/redis/manifests.ts), so they get their own rules. */
 const REDIS_NODE = selectorLabels(REDIS_NAMES.statefulSet);
 const REDIS_BOOTSTRAP = selectorLabels(REDIS_NAMES.bootstrapJob);
 const ZOOKEEPER = selectorLabels(ZOOKEEPER_NAME);
