@@ -97,8 +97,10 @@ export function restrictedViolations(spec: Obj, annotations: Record<string, stri
             }
         }
     }
-    for (const [key, value] of Object.entries(annotations)) {
-        if (key.startsWith(APPARMOR_ANNOTATION) && value !== "runtime/default" && !value.startsWith("localhost/")) {
+    // Only the AppArmor values are read: others (config checksums) may not be known yet during a preview.
+    for (const key of Object.keys(annotations).filter((k) => k.startsWith(APPARMOR_ANNOTATION))) {
+        const value = String(annotations[key]);
+        if (value !== "runtime/default" && !value.startsWith("localhost/")) {
             problems.push(`annotation ${key} must be runtime/default or localhost/<profile>, got "${value}"`);
         }
     }

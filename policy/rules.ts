@@ -4,7 +4,7 @@
  * policy with hand-made arguments. Every rule is a pure function over plain resource properties, wrapped into
  * a CrossGuard policy at the end of the file.
  */
-import type { Policies, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { Policies, ResourceValidationPolicy, StackValidationPolicy, UnknownValueError } from "@pulumi/policy";
 import { Settings } from "../settings";
 import { kafkaNodePorts } from "../settings/kafka";
 import { redisNodePorts } from "../settings/redis";
@@ -29,6 +29,22 @@ export interface ExposedPort {
     type: "NodePort" | "LoadBalancer";
     /** The config key that claims it, for messages. */
     key: string;
+}
+
+/**
+ * A value read through CrossGuard's proxy, or undefined while it is unknown (a preview, before the value
+ * exists). Where a rule can judge the rest without it, it reads through this; the update runs the rules again
+ * with every value known.
+ */
+export function known<T>(read: () => T): T | undefined {
+    try {
+        return read();
+    } catch (err) {
+        if (err instanceof UnknownValueError) {
+            return undefined;
+        }
+        throw err;
+    }
 }
 
 /** Shorter values match by chance (`admin`, `true`); every secret the settings accept is longer. */
@@ -244,19 +260,21 @@ const RANDOM_PASSWORD_TYPE = "random:index/randomPassword:RandomPassword";
 /** Every secret value the deployed stack knows: secret config, generated passwords, credential keys of Secrets. */
 export function knownSecretValues(resources: readonly StackResource[], configSecrets: readonly string[]): string[] {
     const values = new Set(configSecrets);
+    const add = (value: unknown) => {
+        if (typeof value === "string") {
+            values.add(value);
+        }
+    };
     for (const r of resources) {
-        if (r.type === RANDOM_PASSWORD_TYPE && typeof r.props.result === "string") {
-            values.add(r.props.result);
+        if (r.type === RANDOM_PASSWORD_TYPE) {
+            add(known(() => r.props.result));
         }
         if (r.type === "kubernetes:core/v1:Secret") {
-            for (const [key, value] of Object.entries(r.props.stringData ?? {})) {
-                if (CREDENTIAL_NAME.test(key)) {
-                    values.add(String(value));
-                }
-            }
-            for (const [key, value] of Object.entries(r.props.data ?? {})) {
-                if (CREDENTIAL_NAME.test(key)) {
-                    values.add(Buffer.from(String(value), "base64").toString("utf8"));
+            for (const field of ["stringData", "data"]) {
+                const entries = known(() => r.props[field]) ?? {};
+                for (const key of Object.keys(entries).filter((k) => CREDENTIAL_NAME.test(k))) {
+                    const value = known(() => entries[key]);
+                    add(field === "data" && typeof value === "string" ? Buffer.from(value, "base64").toString("utf8") : value);
                 }
             }
         }
@@ -275,19 +293,17 @@ export function secretLeaks<T extends StackResource>(resources: readonly T[], co
     const leaks: { resource: T; problem: string }[] = [];
     for (const r of resources) {
         if (r.type === "kubernetes:core/v1:ConfigMap") {
-            for (const [entry, text] of configMapEntries(r.props)) {
+            for (const [entry, text] of known(() => configMapEntries(r.props)) ?? []) {
                 if (secrets.some((secret) => text.includes(secret))) {
                     leaks.push({ resource: r, problem: `ConfigMap ${entry} holds a secret value (a secret config key, a generated password or a Secret's credential)` });
                 }
             }
         }
         if (r.type === STACK_TYPE) {
-            for (const [output, value] of Object.entries(r.props)) {
-                if (CREDENTIAL_NAME.test(output) || value === undefined) {
-                    continue;
-                }
-                const text = typeof value === "string" ? value : JSON.stringify(value);
-                if (secrets.some((secret) => text.includes(secret))) {
+            for (const output of Object.keys(r.props).filter((name) => !CREDENTIAL_NAME.test(name))) {
+                const value = known(() => r.props[output]);
+                const text = known(() => (typeof value === "string" ? value : JSON.stringify(value)));
+                if (text !== undefined && secrets.some((secret) => text.includes(secret))) {
                     leaks.push({ resource: r, problem: `stack output "${output}" holds a secret value in plain text: export it with pulumi.secret under a credential name (…Password, …ApiKeys, …Credentials, …Token, …Secret)` });
                 }
             }

@@ -2,6 +2,9 @@ import { loadSettings } from "../../settings";
 import { bssPolicies, imagePinProblem, isReference, policyContext, PolicyContext, STACK_TYPE, StackResource } from "../../policy/rules";
 import { stackViolations, urnOf, violations } from "./policy-args";
 
+/** What the pack's server does to every resource before a policy sees it: unknown values throw when read. */
+const { unknownCheckingProxy, unknownStringValue } = require("@pulumi/policy/proxy") as { unknownCheckingProxy: <T>(o: T) => T; unknownStringValue: string };
+
 type Obj = Record<string, any>;
 
 const CONFIG_SECRET = "configsecretvalue0123456789";
@@ -235,6 +238,25 @@ describe("secrets-stay-secret", () => {
             { type: "random:index/randomPassword:RandomPassword", name: "short", props: { result: "bss" } },
         ]));
         expect(found).toEqual([]);
+    });
+});
+
+describe("values unknown during a preview", () => {
+    it("judge a pod without reading its other annotations (config checksums)", async () => {
+        const props = workload();
+        props.spec.template.metadata.annotations = { "bss/config-checksum": unknownStringValue };
+        expect(await violations(policies, "restricted-pod-security", STS, unknownCheckingProxy(props))).toEqual([]);
+    });
+
+    it("leave the secrets check to what is known: an unknown password, output or ConfigMap is skipped, a known leak still found", async () => {
+        const resources: StackResource[] = [
+            { type: "random:index/randomPassword:RandomPassword", name: "new-password", props: { length: 32, result: unknownStringValue } },
+            { type: "random:index/randomPassword:RandomPassword", name: "old-password", props: { length: 32, result: GENERATED } },
+            { type: CONFIGMAP, name: "pending", props: { data: unknownStringValue } },
+            { type: STACK_TYPE, name: "bss-test", props: { akhqUrl: unknownStringValue, redisAddress: `redis://:${GENERATED}@redis:7000` } },
+        ].map((r) => ({ ...r, props: unknownCheckingProxy(r.props) }));
+        const found = await stackViolations(policies, "secrets-stay-secret", resources);
+        expect(found.map((f) => f.message)).toEqual([expect.stringContaining("stack output \"redisAddress\"")]);
     });
 });
 
