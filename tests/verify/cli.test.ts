@@ -3,7 +3,6 @@
  * reads credentials from a saved stack-outputs file, and checks Kong and AKHQ through local stand-ins (Kong and
  * AKHQ cannot run here), AKHQ through a kubectl stand-in's port-forward as it would on a cluster.
  */
-import { spawn } from "child_process";
 import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
@@ -16,6 +15,7 @@ import { ROOT } from "../helpers/render";
 import { KongStandIn, startKongStandIn } from "./kong-stand-in";
 import { AkhqStandIn, startAkhqStandIn } from "./akhq-stand-in";
 import { KubectlStandIn, writeKubectlStandIn } from "./kubectl-stand-in";
+import { runVerifyCli } from "./run-cli";
 
 jest.setTimeout(60_000);
 
@@ -55,17 +55,7 @@ afterAll(async () => {
     fs.rmSync(dir, { recursive: true, force: true });
 });
 
-/** The CLI as `npm run verify` runs it, in a child process (asynchronously: the stand-ins answer from this one). */
-function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    return new Promise((resolve) => {
-        const child = spawn(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", path.join(ROOT, "scripts/verify/cli.ts"), ...args], { cwd: ROOT });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (d) => (stdout += d));
-        child.stderr.on("data", (d) => (stderr += d));
-        child.on("close", (code) => resolve({ code, stdout, stderr }));
-    });
-}
+const runCli = runVerifyCli;
 
 const standInArgs = () => ["--stack", "dev", "--only", "kong,akhq", "--kong-proxy", kong.url, "--kubectl", kubectl.command, "--outputs-file", outputsFile];
 

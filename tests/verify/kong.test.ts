@@ -4,7 +4,7 @@
  */
 import { loadSettings } from "../../settings";
 import { buildKongConfig, KongDeclarativeConfig } from "../../components/kong/declarative";
-import { evaluateKong, kongCheckNames, looksLikeAdminApi, observeKong } from "../../scripts/verify/kong";
+import { evaluateKong, kongCheckNames, KongCredentials, looksLikeAdminApi, observeKong } from "../../scripts/verify/kong";
 import { ADMIN_LISTENER, KongStandIn, startKongStandIn } from "./kong-stand-in";
 
 const settings = loadSettings({ "bss:environment": "dev" }, "dev");
@@ -30,7 +30,7 @@ beforeEach(async () => {
 
 afterEach(() => standIn.close());
 
-async function rows(creds = credentials) {
+async function rows(creds: KongCredentials = credentials) {
     const result = evaluateKong(expected, await observeKong(standIn.url, expected, creds, 3000));
     return { list: result, by: Object.fromEntries(result.map((r) => [r.check, r])) };
 }
