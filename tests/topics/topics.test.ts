@@ -1,6 +1,6 @@
 import * as path from "path";
 import { TOPIC_CATALOG } from "../../components/topics/catalog";
-import { partitionCounts, topicInputs } from "../../components/topics/topics";
+import { reportedPartitions, topicInputs } from "../../components/topics/topics";
 import { loadSettings } from "../../settings";
 import { readStackConfigFile } from "../../render/render";
 import { inlineConfig, renderIsolated, ROOT, stackFile } from "../helpers/render";
@@ -19,8 +19,9 @@ describe("pure builders", () => {
         expect(inputs.config).not.toBe(events.config);
     });
 
-    it("counts partitions per topic name", () => {
-        expect(partitionCounts(topics)).toEqual(Object.fromEntries(TOPIC_CATALOG.map((t) => [t.name, t.partitions])));
+    it("exports each topic's reported count, the last deployed count where none was reported, and nothing else", () => {
+        expect(reportedPartitions({ reported: 6, failed: undefined, "never-deployed": undefined }, { reported: 3, failed: 12, removed: 4 }))
+            .toEqual({ reported: 6, failed: 12 });
     });
 });
 
@@ -90,7 +91,7 @@ describe("what the engine receives for the dev stack", () => {
 
     beforeAll(async () => {
         run = await runProgram("dev", stackFile("dev"));
-    });
+    }, 150_000);
 
     it("registers every topic without a failure", () => {
         expect(run.failures).toEqual([]);
@@ -115,6 +116,14 @@ describe("what the engine receives for the dev stack", () => {
         for (const topic of topicRegistrations()) {
             expect(topic.dependencies).toEqual(expect.arrayContaining(brokers));
         }
+    });
+
+    it("gives the provider its addresses only after the brokers: its bootstrapServers pass the external gate", () => {
+        const provider = run.registrations.find((r) => r.type === "pulumi:providers:kafka")!;
+        expect(provider.dependencies).toEqual(expect.arrayContaining([
+            registration("kubernetes:apps/v1:StatefulSet", "kafka").urn,
+            ...[0, 1, 2].map((i) => registration("kubernetes:core/v1:Service", `kafka-${i}-external`).urn),
+        ]));
     });
 
     it("protects the audit topic and only it", () => {
