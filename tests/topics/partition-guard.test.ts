@@ -1,7 +1,7 @@
 import { partitionDecreases, PARTITIONS_OUTPUT } from "../../components/topics/partition-guard";
 import { loadSettings } from "../../settings";
 import { inlineConfig, stackFile } from "../helpers/render";
-import { runProgram } from "./program";
+import { ProgramRun, runProgram } from "./program";
 
 const devTopics = () => loadSettings(stackFile("dev").values, "dev").topics;
 
@@ -25,24 +25,48 @@ describe("partitionDecreases", () => {
 });
 
 describe("the program, against its own last deployment", () => {
-    it("reads its own stack's outputs and exports the partition counts under the name it reads back", async () => {
+    const otherThanTheStack = (run: ProgramRun) => run.acted.filter((r) => r.type !== "pulumi:pulumi:Stack");
+
+    it("reads its own stack's outputs and exports what the topics report under the name it reads back", async () => {
         const run = await runProgram("dev", stackFile("dev"));
         const reference = run.acted.find((r) => r.type === "pulumi:pulumi:StackReference");
         expect(reference?.inputs.name).toBe("organization/bss/dev");
         expect(run.exports[PARTITIONS_OUTPUT]).toEqual(Object.fromEntries(devTopics().map((t) => [t.name, t.partitions])));
         expect(run.failures).toEqual([]);
         expect(run.acted.filter((r) => r.type === "kafka:index/topic:Topic")).toHaveLength(10);
-    });
+    }, 150_000);
 
-    it("refuses fewer partitions before the engine acts on any resource", async () => {
-        const run = await runProgram("dev", stackFile("dev"), { [PARTITIONS_OUTPUT]: { "bss.events": 6 } });
-        expect(run.acted.map((r) => r.type)).toEqual(["pulumi:pulumi:StackReference"]);
-        expect(run.registrations).toEqual([]);
-        expect(run.failures.length).toBeGreaterThan(0);
-        for (const message of run.failures) {
-            expect(message).toContain("bss:topics.bss.events.partitions cannot be lowered below the 6 partitions already deployed");
-            expect(message).toContain("got 3");
-        }
+    describe("a lowered count", () => {
+        let run: ProgramRun;
+        const refusal = "Invalid stack configuration (1 problem):\n" +
+            "  - bss:topics.bss.events.partitions cannot be lowered below the 6 partitions already deployed (Kafka cannot remove partitions; the provider would delete and recreate the topic, losing its records), got 3";
+
+        beforeAll(async () => {
+            run = await runProgram("dev", stackFile("dev"), { [PARTITIONS_OUTPUT]: { "bss.events": 6 } });
+        }, 150_000);
+
+        it("is refused before the engine acts on any resource but the StackReference read", () => {
+            expect(otherThanTheStack(run).map((r) => r.type)).toEqual(["pulumi:pulumi:StackReference"]);
+            expect(run.registrations.map((r) => r.type)).toEqual(["pulumi:pulumi:Stack"]);
+        });
+
+        it("fails the run with one RunError naming the key, the deployed count and the value it got", () => {
+            expect(run.programError).toMatchObject({ isRunError: true, message: refusal });
+        });
+
+        it("is printed as its message alone: the runtime's formatter has no stack to inspect", () => {
+            expect(run.programError?.formatted).toBe(refusal);
+        });
+
+        it("is the only error the runtime sees: every rejection nobody handled is that same object, so it prints once", () => {
+            expect(run.unhandled.length).toBeGreaterThan(0);
+            expect(run.unhandled.filter((e) => !e.sameAsProgramError)).toEqual([]);
+        });
+
+        it("leaves no promise rejection handled late (no PromiseRejectionHandledWarning) and no other warning", () => {
+            expect(run.rejectionHandled).toBe(0);
+            expect(run.warnings).toEqual([]);
+        });
     });
 
     it("lets a raise through: the provider adds partitions in place", async () => {
@@ -53,7 +77,7 @@ describe("the program, against its own last deployment", () => {
         const events = run.registrations.find((r) => r.type === "kafka:index/topic:Topic" && r.name === "bss.events");
         expect(events?.inputs.partitions).toBe(6);
         expect(run.exports[PARTITIONS_OUTPUT]).toMatchObject({ "bss.events": 6 });
-    });
+    }, 150_000);
 });
 
 function tryJson(text: string): unknown {
