@@ -17,7 +17,7 @@ import { NetworkPolicies } from "./components/network-policy";
 
 const settings = readStackSettings();
 // Before the first resource: every registration waits until the last deployment's partition counts are checked.
-refuseFewerPartitions(settings.topics);
+const partitionGuard = refuseFewerPartitions(settings.topics);
 
 const namespace = new k8s.core.v1.Namespace("namespace", {
     metadata: {
@@ -60,8 +60,9 @@ const topics = new KafkaTopics("topics", {
     topics: settings.topics,
     bootstrapServers: kafka.externalBootstrap,
     dependsOn: [kafka.statefulSet, ...kafka.externalServices],
+    deployedPartitions: partitionGuard.deployed,
 });
-/** Read back by the next update (components/topics/partition-guard.ts): its name is `PARTITIONS_OUTPUT` there. */
+/** What the topic resources report; read back by the next update (components/topics/partition-guard.ts: `PARTITIONS_OUTPUT`). */
 export const topicPartitions = topics.partitions;
 
 const redis = new RedisCluster("redis", {
@@ -90,6 +91,7 @@ const akhq = new Akhq("akhq", {
     adminPassword: settings.secrets.akhqPassword,
 }, { dependsOn: [namespace] });
 export const akhqUrl = akhq.url;
-export const akhqAdminUser = akhq.adminUser;
-/** `pulumi stack output --show-secrets akhqAdminPassword`; absent while AKHQ's login is off (dev). */
-export const akhqAdminPassword = akhq.adminPassword;
+// null, not undefined, while AKHQ's login is off (dev): the engine warns about every undefined export.
+export const akhqAdminUser = akhq.adminUser ?? null;
+/** `pulumi stack output --show-secrets akhqAdminPassword`; null while AKHQ's login is off (dev). */
+export const akhqAdminPassword = akhq.adminPassword ?? null;

@@ -1,5 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { SettingsError } from "../settings";
+import { stackFile } from "./helpers/render";
+import { ProgramRun, runProgram } from "./topics/program";
 
 /**
  * The program itself under Pulumi's mocks: bad input must stop it before the first resource is registered,
@@ -28,4 +30,28 @@ it("creates nothing when the settings are invalid", async () => {
     await expect(import("../index")).rejects.toThrow(SettingsError);
     await (pulumi.runtime as typeof pulumi.runtime & { waitForRPCs(): Promise<void> }).waitForRPCs();
     expect(registered).toEqual([]);
+});
+
+/** Undefined anywhere in an export: the engine drops it with "Undefined value (...) will not show as a stack output". */
+function undefinedPaths(value: unknown, at: string): string[] {
+    if (value === undefined) {
+        return [at];
+    }
+    if (value && typeof value === "object") {
+        return Object.entries(value).flatMap(([key, inner]) => undefinedPaths(inner, `${at}.${key}`));
+    }
+    return [];
+}
+
+describe.each(["dev", "prod"])("the %s stack's outputs", (stack) => {
+    let run: ProgramRun;
+    beforeAll(async () => {
+        run = await runProgram(stack, stackFile(stack));
+    }, 150_000);
+
+    it("all resolve to defined values (null where a login is off)", () => {
+        expect(run.failures).toEqual([]);
+        expect(Object.keys(run.exports).length).toBeGreaterThan(10);
+        expect(Object.entries(run.exports).flatMap(([name, value]) => undefinedPaths(value, name))).toEqual([]);
+    });
 });
