@@ -33,7 +33,7 @@ beforeEach(() => {
     calls = path.join(work, "calls.log");
     fs.mkdirSync(bin);
     fs.mkdirSync(path.join(work, "scripts"));
-    for (const script of ["up.sh", "down.sh"]) {
+    for (const script of ["up.sh", "down.sh", "preview.sh", "prepare-stack.sh"]) {
         fs.copyFileSync(path.join(ROOT, "scripts", script), path.join(work, "scripts", script));
     }
     fs.mkdirSync(path.join(work, "kind"));
@@ -81,6 +81,48 @@ describe("up", () => {
         const result = run("up.sh", []);
         expect(result.code).toBe(1);
         expect(result.stderr).toContain("up: 'pulumi' is not installed");
+        expect(result.log).toEqual([]);
+    });
+});
+
+describe("preview", () => {
+    it("on a fresh laptop creates the kind cluster first (helm.v4.Chart renders against it), then previews the dev stack", () => {
+        tool("kind"); // lists no cluster
+        tool("pulumi", "[ \"$2\" = select ] && exit 1; exit 0");
+        const result = run("preview.sh", ["--diff"]);
+        expect(result.stderr).toBe("");
+        expect(result.code).toBe(0);
+        expect(result.log).toEqual([
+            "kind get clusters [passphrase=bss-dev-passphrase]",
+            "kind create cluster --config kind/cluster.yaml [passphrase=bss-dev-passphrase]",
+            "kubectl config use-context kind-bss [passphrase=bss-dev-passphrase]",
+            "pulumi stack select dev [passphrase=bss-dev-passphrase]",
+            "pulumi stack init dev [passphrase=bss-dev-passphrase]",
+            "pulumi preview --stack dev --diff [passphrase=bss-dev-passphrase]",
+        ]);
+    });
+
+    it("reuses an existing cluster and leaves other stacks on the current context", () => {
+        tool("kind", "[ \"$1\" = get ] && echo bss; exit 0");
+        tool("pulumi");
+        expect(run("preview.sh", []).log).toEqual([
+            "kind get clusters [passphrase=bss-dev-passphrase]",
+            "kubectl config use-context kind-bss [passphrase=bss-dev-passphrase]",
+            "pulumi stack select dev [passphrase=bss-dev-passphrase]",
+            "pulumi preview --stack dev [passphrase=bss-dev-passphrase]",
+        ]);
+        fs.writeFileSync(calls, "");
+        expect(run("preview.sh", [], { BSS_STACK: "prod" }).log).toEqual([
+            "pulumi stack select prod [passphrase=bss-dev-passphrase]",
+            "pulumi preview --stack prod [passphrase=bss-dev-passphrase]",
+        ]);
+    });
+
+    it("says which tool is missing", () => {
+        tool("kind");
+        const result = run("preview.sh", []);
+        expect(result.code).toBe(1);
+        expect(result.stderr).toContain("preview: 'pulumi' is not installed");
         expect(result.log).toEqual([]);
     });
 });
