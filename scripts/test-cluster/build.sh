@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# Builds every binary of the test cluster from the Go module proxy, pinned, into .cache/test-cluster/bin.
+# Idempotent: a binary already built at the pinned version is kept (the stamp file names the version).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+cache="${TEST_CLUSTER_CACHE:-$root/.cache/test-cluster}"
+bin="$cache/bin"
+src="$cache/src"
+mkdir -p "$bin" "$src"
+
+ETCD_VERSION=v3.6.16
+K8S_VERSION=v1.34.4
+CONTAINERD_VERSION=v2.2.9
+RUNC_VERSION=v1.5.3
+CNI_VERSION=v1.9.0
+COREDNS_VERSION=v1.14.7
+KUBE_ROUTER_VERSION=v2.1.0
+
+export GOFLAGS="-mod=mod -buildvcs=false"
+export GOTOOLCHAIN=local
+
+# stamp NAME VERSION: true when NAME was built at VERSION
+built() { [ -x "$bin/$1" ] && [ "$(cat "$bin/.$1.version" 2>/dev/null)" = "$2" ]; }
+stamp() { echo "$2" >"$bin/.$1.version"; }
+
+# wrapper DIR: a throwaway module that pulls the pinned tools in as dependencies
+wrapper() {
+    mkdir -p "$src/$1"
+    cd "$src/$1"
+    [ -f go.mod ] || go mod init "wrapper/$1" >/dev/null 2>&1
+}
+
+build_etcd() {
+    built etcd "$ETCD_VERSION" && return
+    echo "test-cluster: building etcd $ETCD_VERSION"
+    wrapper etcd
+    go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION"
+    go build -o "$bin/etcd" go.etcd.io/etcd/server/v3
+    stamp etcd "$ETCD_VERSION"
+}
+
+K8S_CMDS=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl)
+build_kubernetes() {
+    local missing=()
+    for c in "${K8S_CMDS[@]}"; do built "$c" "$K8S_VERSION" || missing+=("$c"); done
+    [ "${#missing[@]}" -eq 0 ] && return
+    echo "test-cluster: building Kubernetes $K8S_VERSION: ${missing[*]}"
+    wrapper kubernetes
+    if ! grep -q '^replace' go.mod; then
+        # k8s.io/kubernetes replaces its staging modules with ./staging; point each at its published version.
+        local gomod minor
+        gomod=$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+        minor="v0.${K8S_VERSION#v1.}"
+        grep -oE '^\s*k8s\.io/[a-z0-9-]+ => \./staging' "$gomod" | awk '{print $1}' | sort -u | while read -r m; do
+            echo "replace $m => $m $minor" >>go.mod
+        done
+    fi
+    local pkgs=()
+    for c in "${K8S_CMDS[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/$c@$K8S_VERSION"); done
+    go get "${pkgs[@]}"
+    local ld="-X k8s.io/component-base/version.gitVersion=$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1"
+    ld="$ld -X k8s.io/component-base/version.gitMinor=$(echo "$K8S_VERSION" | cut -d. -f2)"
+    ld="$ld -X k8s.io/client-go/pkg/version.gitVersion=$K8S_VERSION"
+    for c in "${missing[@]}"; do
+        echo "test-cluster: go build $c"
+        CGO_ENABLED=0 go build -ldflags "$ld" -o "$bin/$c" "k8s.io/kubernetes/cmd/$c"
+        stamp "$c" "$K8S_VERSION"
+    done
+}
+
+build_containerd() {
+    local c
+    for c in containerd ctr containerd-shim-runc-v2; do
+        built "$c" "$CONTAINERD_VERSION" && continue
+        echo "test-cluster: building $c $CONTAINERD_VERSION"
+        CGO_ENABLED=0 GOBIN="$bin" go install "github.com/containerd/containerd/v2/cmd/$c@$CONTAINERD_VERSION"
+        stamp "$c" "$CONTAINERD_VERSION"
+    done
+}
+
+build_runc() {
+    built runc "$RUNC_VERSION" && return
+    echo "test-cluster: building runc $RUNC_VERSION"
+    CGO_ENABLED=1 GOBIN="$bin" go install -tags seccomp "github.com/opencontainers/runc@$RUNC_VERSION"
+    stamp runc "$RUNC_VERSION"
+}
+
+build_cni() {
+    mkdir -p "$bin/cni"
+    local p
+    for p in main/bridge ipam/host-local main/loopback meta/portmap; do
+        local name=${p##*/}
+        [ -x "$bin/cni/$name" ] && [ "$(cat "$bin/cni/.$name.version" 2>/dev/null)" = "$CNI_VERSION" ] && continue
+        echo "test-cluster: building CNI $name $CNI_VERSION"
+        CGO_ENABLED=0 GOBIN="$bin/cni" go install "github.com/containernetworking/plugins/plugins/$p@$CNI_VERSION"
+        echo "$CNI_VERSION" >"$bin/cni/.$name.version"
+    done
+}
+
+build_coredns() {
+    built coredns "$COREDNS_VERSION" && return
+    echo "test-cluster: building coredns $COREDNS_VERSION"
+    CGO_ENABLED=0 GOBIN="$bin" go install "github.com/coredns/coredns@$COREDNS_VERSION"
+    stamp coredns "$COREDNS_VERSION"
+}
+
+build_kube_router() {
+    built kube-router "$KUBE_ROUTER_VERSION" && return
+    echo "test-cluster: building kube-router $KUBE_ROUTER_VERSION"
+    wrapper kube-router
+    go get "github.com/cloudnativelabs/kube-router/v2/cmd/kube-router@$KUBE_ROUTER_VERSION"
+    CGO_ENABLED=0 go build -o "$bin/kube-router" github.com/cloudnativelabs/kube-router/v2/cmd/kube-router
+    stamp kube-router "$KUBE_ROUTER_VERSION"
+}
+
+build_pause() {
+    built pause "go-$(go env GOVERSION)" && return
+    wrapper pause
+    cp "$here/pause/main.go" main.go
+    CGO_ENABLED=0 go build -ldflags "-s -w" -o "$bin/pause" .
+    stamp pause "go-$(go env GOVERSION)"
+}
+
+targets=("$@")
+[ "${#targets[@]}" -gt 0 ] || targets=(etcd kubernetes containerd runc cni coredns kube_router pause)
+for t in "${targets[@]}"; do ( "build_$t" ); done
+echo "test-cluster: binaries ready in $bin"
