@@ -5,7 +5,7 @@ import * as yaml from "js-yaml";
 import { ROOT } from "./helpers/render";
 import { loadSettings } from "../settings";
 
-/** Every shell script of the repository: those shipped into pods and those users run. */
+/** Every shell script of the repository: those shipped into pods and those users run. shellcheck: `npm run lint`. */
 function shellScripts(): string[] {
     const found: string[] = [path.join(ROOT, ".ci", "run")];
     const walk = (dir: string) => {
@@ -26,15 +26,6 @@ describe.each(shellScripts().map((f) => [path.relative(ROOT, f), f]))("%s", (_na
     it("parses with bash -n", () => {
         const result = spawnSync("bash", ["-n", file], { encoding: "utf8" });
         expect(result.stderr).toBe("");
-        expect(result.status).toBe(0);
-    });
-
-    it("is clean under shellcheck", () => {
-        const result = spawnSync("shellcheck", ["--external-sources", file], { encoding: "utf8", cwd: path.dirname(file) });
-        if (result.error) {
-            throw new Error(`shellcheck is required for npm test (apt-get install shellcheck): ${result.error.message}`);
-        }
-        expect(result.stdout).toBe("");
         expect(result.status).toBe(0);
     });
 });
