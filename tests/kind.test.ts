@@ -59,7 +59,7 @@ it("listens on the host's loopback only", () => {
 
 it("maps exactly the nodePorts the dev stack opens", () => {
     const opened = devNodePorts(rendered);
-    expect(opened.size).toBe(9);
+    expect(opened.size).toBe(7);
     expect(mappings.map((m) => m.containerPort).sort()).toEqual([...opened.keys()].sort());
 });
 
@@ -71,5 +71,5 @@ it("gives each broker the host port it advertises", () => {
 });
 
 it("reproduces the original host port map", () => {
-    expect(mappings.map((m) => m.hostPort).sort()).toEqual([7000, 8000, 8001, 8083, 8443, 8444, 9092, 9093, 9094].sort());
+    expect(mappings.map((m) => m.hostPort).sort()).toEqual([7000, 8000, 8083, 8443, 9092, 9093, 9094].sort());
 });
