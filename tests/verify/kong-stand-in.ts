@@ -84,10 +84,10 @@ function authenticate(plugins: KongPlugin[], config: KongDeclarativeConfig, req:
 }
 
 /**
- * Serves `config` on 127.0.0.1 at a free port. The config is read at every request, so a test may change the
- * object it passed in between requests.
+ * Serves `config` on 127.0.0.1 at `port` (default: a free one). The config is read at every request, so a test
+ * may change the object it passed in between requests.
  */
-export async function startKongStandIn(config: KongDeclarativeConfig): Promise<KongStandIn> {
+export async function startKongStandIn(config: KongDeclarativeConfig, port = 0): Promise<KongStandIn> {
     const requests: KongStandIn["requests"] = [];
     const counters = new Map<string, number>();
     const server = http.createServer((req, res) => {
@@ -136,10 +136,12 @@ export async function startKongStandIn(config: KongDeclarativeConfig): Promise<K
         res.writeHead(answer.status, { "content-type": "application/json; charset=utf-8", server: "kong-stand-in", ...answer.headers });
         res.end(JSON.stringify(answer.body));
     });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const { port } = server.address() as AddressInfo;
+    await new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(port, "127.0.0.1", resolve);
+    });
     return {
-        url: `http://127.0.0.1:${port}`,
+        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
         requests,
         close: () => new Promise<void>((resolve) => {
             server.closeAllConnections();
