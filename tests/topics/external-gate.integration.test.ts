@@ -38,7 +38,8 @@ it("with one broker stopped, waits and then fails at its bound naming the addres
     const message = (error as Error).message;
     expect(message).toContain("listing brokers 0,1,2 within 20 s");
     expect(message).toContain("tried localhost:9092, localhost:9093, localhost:9094");
-    expect(message).toMatch(/last failure: (localhost:909[23] lists broker\(s\) 0,1, missing 2|localhost:9094: connect ECONNREFUSED)/);
+    // The survivors no longer list broker 2, or (briefly, before they notice) its own address does not answer.
+    expect(message).toMatch(/last failure: (localhost:909[23] lists broker\(s\) 0,1, missing 2|localhost:9094: .+)/);
     expect(Number(/\((\d+) round\(s\)\)/.exec(message)?.[1])).toBeGreaterThan(1);
 });
 
