@@ -1,8 +1,8 @@
 /**
- * Clients that talk to a sandboxed cluster from inside it (a "client pod" that resolves cluster DNS names):
- * the release's own Java tools and kafkajs scripts.
+ * Clients that talk to the cluster from inside its network (the test cluster's client namespace, which resolves
+ * cluster DNS names like a client pod): the release's own Java tools and kafkajs scripts.
  */
-import { CommandResult } from "../harness/pod-runner";
+import { CommandResult } from "../helpers/test-cluster";
 import { KAFKA_CLASSPATH } from "./kafka-home";
 import { RunningKafkaCluster } from "./cluster-harness";
 
@@ -12,28 +12,28 @@ import { RunningKafkaCluster } from "./cluster-harness";
  */
 export async function kafkaTool(cluster: RunningKafkaCluster, tool: string, args: string[]): Promise<string> {
     const mainClass = tool.includes(".") ? tool : `org.apache.kafka.tools.${tool}`;
-    return checked(await cluster.sandbox.runClient(["java", "-Xmx256m", "-cp", KAFKA_CLASSPATH, mainClass, ...args], { timeoutMs: 90_000 }), tool);
+    return checked(await cluster.runClient(["java", "-Xmx256m", "-cp", KAFKA_CLASSPATH, mainClass, ...args], { timeoutMs: 90_000 }), tool);
 }
 
 /** Runs ZooKeeper's CLI (`ls`, `get`, ...) against `server` and returns its output. */
 export async function zookeeperCli(cluster: RunningKafkaCluster, server: string, command: string[]): Promise<string> {
-    return checked(await cluster.sandbox.runClient(
+    return checked(await cluster.runClient(
         ["java", "-Xmx128m", "-cp", KAFKA_CLASSPATH, "org.apache.zookeeper.ZooKeeperMain", "-server", server, ...command],
         { timeoutMs: 60_000 },
     ), "ZooKeeperMain");
 }
 
 /**
- * Runs an async kafkajs program inside the sandbox: `kafka` (a Kafka client on `bootstrap`) is in scope and
+ * Runs an async kafkajs program inside the cluster network: `kafka` (a Kafka client on `bootstrap`) is in scope and
  * whatever the program returns is handed back as parsed JSON.
  */
 export async function kafkajsInside<T>(cluster: RunningKafkaCluster, bootstrap: string[], body: string): Promise<T> {
     const program = `
         const { Kafka, logLevel } = require("kafkajs");
-        const kafka = new Kafka({ clientId: "sandbox-test", brokers: ${JSON.stringify(bootstrap)}, logLevel: logLevel.NOTHING, retry: { retries: 8 } });
+        const kafka = new Kafka({ clientId: "in-cluster-test", brokers: ${JSON.stringify(bootstrap)}, logLevel: logLevel.NOTHING, retry: { retries: 8 } });
         (async () => { ${body} })().then((r) => { process.stdout.write(JSON.stringify(r)); process.exit(0); },
             (e) => { process.stderr.write(String(e && e.stack || e)); process.exit(1); });`;
-    const result = checked(await cluster.sandbox.runClient(["node", "-e", program], { timeoutMs: 90_000 }), "kafkajs");
+    const result = checked(await cluster.runClient(["node", "-e", program], { timeoutMs: 90_000 }), "kafkajs");
     return JSON.parse(result) as T;
 }
 

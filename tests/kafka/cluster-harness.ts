@@ -1,61 +1,68 @@
 /**
- * A running ZooKeeper ensemble + Kafka brokers, started from the rendered pod specs of a stack by the pod runner
- * (tests/harness/pod-runner.ts), for any test that needs real Kafka:
+ * ZooKeeper + Kafka brokers of a stack on the real test cluster (tests/helpers/test-cluster.ts), for any test that
+ * needs real Kafka. The rendered objects are applied as they are (local images through the stack settings); the
+ * StatefulSet controller creates the pods, the scheduler places them and the kubelets' probes say when they are
+ * Ready:
  *
- *     const cluster = await startKafkaCluster();            // dev stack: 1 ZooKeeper, 3 brokers
- *     // host clients: cluster.externalBootstrap = ["localhost:9092", "localhost:9093", "localhost:9094"]
- *     // in-sandbox clients (sandbox.runClient): cluster.internalBootstrap = "kafka.bss.svc.cluster.local:9092"
- *     await cluster.stop();
- *
- * Each broker's EXTERNAL listener is exposed on 127.0.0.1:<its externalPorts entry> through its own NodePort
- * Service, the way kind's port mappings expose it, so clients on the host use the advertised addresses as is.
- * Only one cluster with exposed listeners can run at a time (the host ports are fixed by the stack).
+ *     const kafka = await startKafkaCluster();              // dev stack: 1 ZooKeeper, 3 brokers
+ *     // host clients: kafka.externalBootstrap = ["localhost:9092", "localhost:9093", "localhost:9094"] (kind's port maps)
+ *     // in-cluster clients (kafka.runClient): kafka.internalBootstrap = "kafka.bss.svc.cluster.local:9092"
+ *     await kafka.stop();
  */
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
-import { PodSandbox } from "../harness/pod-runner";
-import { renderIsolated, RenderedStack, stackFile } from "../helpers/render";
+import { clusterManifests, renderForCluster } from "../helpers/cluster-stack";
+import { RenderedStack, stackFile } from "../helpers/render";
+import { CommandResult, eventually, PodInfo, RunOptions, TestCluster } from "../helpers/test-cluster";
 import { StackConfig } from "../../render/render";
-import { assertKafkaFetched, kafkaImage } from "./kafka-home";
+import { assertKafkaFetched } from "./kafka-home";
 
 export interface KafkaClusterOptions {
     /** Stack name the render sees; default "dev". */
     stack?: string;
     /** Stack config to render; default the repository's `Pulumi.dev.yaml`. */
     config?: StackConfig;
-    /** Expose every broker's EXTERNAL listener on 127.0.0.1 at its advertised port; default true. */
-    exposeExternal?: boolean;
-    /** Bound for each wave (ZooKeeper, then brokers) to turn Ready; default 180 000 ms. */
+    /** A cluster already up (its owner brings it down); default: bring one up and down with this Kafka. */
+    cluster?: TestCluster;
+    /** Bound for ZooKeeper, then the brokers, to turn Ready; default 300 000 ms. */
     readyTimeoutMs?: number;
 }
 
 export interface RunningKafkaCluster {
-    sandbox: PodSandbox;
+    cluster: TestCluster;
     rendered: RenderedStack;
     namespace: string;
     brokers: number;
     zookeeperReplicas: number;
     /** What the brokers advertise on EXTERNAL (`<externalHost>:<externalPorts[i]>`), index = broker.id. */
     externalBootstrap: string[];
-    /** The bootstrap Service on INTERNAL, resolvable from `sandbox.runClient` commands. */
+    /** The bootstrap Service on INTERNAL, resolvable from `runClient` commands. */
     internalBootstrap: string;
-    /** Milliseconds from the first pod start until every broker was Ready. */
+    /** Milliseconds from the apply until every broker was Ready. */
     startupMs: number;
     brokerPod(id: number): string;
     zookeeperPod(ordinal: number): string;
-    /** Stops broker `id`: SIGTERM gives it a controlled shutdown (up to 60 s here), SIGKILL crashes it. */
-    killBroker(id: number, signal?: "SIGTERM" | "SIGKILL"): Promise<void>;
+    /** A command inside the cluster network (the test cluster's client namespace). */
+    runClient(command: string[], options?: RunOptions): Promise<CommandResult>;
+    /** `kubectl exec` into one of the stack's pods. */
+    exec(pod: string, container: string, command: string[], options?: RunOptions): Promise<CommandResult>;
+    /** The pod as the API server reports it (node, IP, Ready as the kubelet's readiness probe says). */
+    pod(name: string): Promise<PodInfo | undefined>;
     /**
-     * Starts broker `id` again (same PVC, new pod IP) and waits until it is Ready; like the kubelet, it starts the
-     * container again when it exits (after a SIGKILL, until the old ZooKeeper session has expired).
+     * Stops broker `id`. SIGKILL crashes its container: the kubelet starts it again in the same pod. SIGTERM is a
+     * controlled shutdown that keeps the broker down until `restartBroker`: the StatefulSet is scaled below it (the
+     * controller would otherwise create the pod again at once), so only the highest running broker can be stopped so.
      */
+    killBroker(id: number, signal?: "SIGTERM" | "SIGKILL"): Promise<void>;
+    /** Brings broker `id` back after `killBroker` (scaling up again after a SIGTERM) and waits until it is Ready. */
     restartBroker(id: number): Promise<void>;
-    /** Kills every process, removes namespaces and the scratch folder. Idempotent. */
+    /** Scales the brokers' StatefulSet (the highest ordinals go first) and waits until the rest are Ready. */
+    scaleBrokers(count: number): Promise<void>;
+    /** Removes the stack's namespace, and the cluster when this harness brought it up. Idempotent. */
     stop(): Promise<void>;
 }
 
-/** Kafka's workloads in a render, with the env each broker pod is given. */
+const KAFKA = "app.kubernetes.io/name=kafka";
+const ZOOKEEPER = "app.kubernetes.io/name=zookeeper";
+
 function brokerEnv(rendered: RenderedStack): Record<string, string> {
     const sts = rendered.manifests.find((m) => m.kind === "StatefulSet" && m.metadata.name === "kafka");
     const container = sts?.spec.template.spec.containers.find((c: any) => c.name === "kafka");
@@ -65,99 +72,81 @@ function brokerEnv(rendered: RenderedStack): Record<string, string> {
     return Object.fromEntries((container.env ?? []).filter((e: any) => e.value !== undefined).map((e: any) => [e.name, e.value]));
 }
 
-/**
- * The rendered objects as the sandbox runs them. One change, and only this one: ZooKeeper's `metrics-jars` init
- * container is dropped, because its image (the ZooKeeper release, for the Prometheus provider jars) cannot be
- * fetched on this machine. start.sh then starts ZooKeeper without the metrics provider, as it does whenever the
- * jars are absent.
- */
-export function sandboxManifests(rendered: RenderedStack): Record<string, any>[] {
-    return rendered.manifests.map((m) => {
-        if (m.kind !== "StatefulSet" || m.metadata.name !== "zookeeper") {
-            return m;
-        }
-        const copy = JSON.parse(JSON.stringify(m));
-        copy.spec.template.spec.initContainers = (copy.spec.template.spec.initContainers ?? []).filter((c: any) => c.name !== "metrics-jars");
-        return copy;
-    });
-}
-
-/** How often a container that exits is started again, as the kubelet's `restartPolicy: Always` would. */
-const RESTARTS = 5;
-
-/**
- * Starts a broker pod and waits until it is Ready, starting it again (with the kubelet's growing back-off) when
- * the container exits. A broker killed with SIGKILL leaves its ZooKeeper registration behind until its session
- * expires (zookeeper.session.timeout.ms); a replacement that starts earlier exits on the conflict, and in a cluster
- * the kubelet restarts it until the old registration is gone.
- */
-async function startLikeTheKubelet(sandbox: PodSandbox, pod: string, ordinal: number, readyTimeoutMs: number): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-        await sandbox.startPod("kafka", ordinal);
-        try {
-            await sandbox.waitReady(pod, "kafka", readyTimeoutMs);
-            return;
-        } catch (error) {
-            if (attempt > RESTARTS || sandbox.isRunning(pod, "kafka")) {
-                throw error;
-            }
-            await sandbox.stopPod(pod, "SIGKILL");
-            await new Promise((resolve) => setTimeout(resolve, 5_000 * attempt));
-        }
-    }
-}
-
 export async function startKafkaCluster(options: KafkaClusterOptions = {}): Promise<RunningKafkaCluster> {
     assertKafkaFetched();
     const stack = options.stack ?? "dev";
-    const rendered = await renderIsolated(stack, options.config ?? stackFile("dev"));
-    const replicasOf = (name: string) => rendered.manifests.find((m) => m.kind === "StatefulSet" && m.metadata.name === name)?.spec.replicas as number;
-    const brokers = replicasOf("kafka");
-    const zookeeperReplicas = replicasOf("zookeeper");
-    const namespace: string = rendered.manifests.find((m) => m.kind === "StatefulSet" && m.metadata.name === "kafka")!.metadata.namespace;
+    const rendered = await renderForCluster(stack, options.config ?? stackFile("dev"));
+    const statefulSet = (name: string) => rendered.manifests.find((m) => m.kind === "StatefulSet" && m.metadata.name === name)!;
+    const brokers: number = statefulSet("kafka").spec.replicas;
+    const zookeeperReplicas: number = statefulSet("zookeeper").spec.replicas;
+    const namespace: string = statefulSet("kafka").metadata.namespace;
     const env = brokerEnv(rendered);
-    const externalPorts = env.KAFKA_EXTERNAL_PORTS.split(",").map(Number);
-    const externalBootstrap = externalPorts.map((port) => `${env.KAFKA_EXTERNAL_HOST}:${port}`);
-    const readyTimeoutMs = options.readyTimeoutMs ?? 180_000;
-    const images = Object.fromEntries(
-        rendered.manifests.filter((m) => m.kind === "StatefulSet").flatMap((m) => m.spec.template.spec.containers.map((c: any) => c.image))
-            .filter((image: string) => image.startsWith("apache/kafka:")).map((image: string) => [image, kafkaImage()]),
-    );
+    const externalBootstrap = env.KAFKA_EXTERNAL_PORTS.split(",").map((port) => `${env.KAFKA_EXTERNAL_HOST}:${port}`);
+    const readyTimeoutMs = options.readyTimeoutMs ?? 300_000;
+    const owned = !options.cluster;
+    const cluster = options.cluster ?? await TestCluster.up();
 
-    const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "bss-kafka-"));
-    const sandbox = await PodSandbox.create({ manifests: sandboxManifests(rendered), workDir, images });
     let stopped = false;
     const stop = async () => {
         if (stopped) {
             return;
         }
         stopped = true;
-        await sandbox.destroy();
-        fs.rmSync(workDir, { recursive: true, force: true });
+        if (owned) {
+            await cluster.down();
+            return;
+        }
+        await cluster.kubectlResult(["-n", namespace, "delete", "pods", "--all", "--grace-period=0", "--force"]);
+        await cluster.kubectl(["delete", "namespace", namespace, "--wait=true", "--timeout=180s"]);
     };
     const brokerPod = (id: number) => `kafka-${id}`;
-    const zookeeperPod = (ordinal: number) => `zookeeper-${ordinal}`;
-    const ordinals = (n: number) => [...Array(n).keys()];
+    const pod = (name: string) => cluster.pod(namespace, name);
+    const restartsBefore = new Map<number, { uid: string; restarts: number }>();
 
     try {
         const started = Date.now();
-        // ZooKeeper first: a broker that finds no ZooKeeper within zookeeper.connection.timeout.ms exits, and
-        // the sandbox, unlike the kubelet, does not restart it.
-        await Promise.all(ordinals(zookeeperReplicas).map((i) => sandbox.startPod("zookeeper", i)));
-        await Promise.all(ordinals(zookeeperReplicas).map((i) => sandbox.waitReady(zookeeperPod(i), "zookeeper", readyTimeoutMs)));
-        await Promise.all(ordinals(brokers).map((i) => sandbox.startPod("kafka", i)));
-        await Promise.all(ordinals(brokers).map((i) => sandbox.waitReady(brokerPod(i), "kafka", readyTimeoutMs)));
+        // Only Kafka and ZooKeeper: the rest of the stack (Redis, Kong's Secret, AKHQ's config) is not this harness's.
+        const objects = clusterManifests(rendered).filter((m) => m.kind === "Namespace"
+            || /^(kafka|zookeeper)/.test(m.metadata?.name ?? ""));
+        await cluster.apply(objects);
+        await cluster.waitReady(namespace, ZOOKEEPER, zookeeperReplicas, readyTimeoutMs);
+        await cluster.waitReady(namespace, KAFKA, brokers, readyTimeoutMs);
         const startupMs = Date.now() - started;
-        if (options.exposeExternal ?? true) {
-            for (const i of ordinals(brokers)) {
-                await sandbox.exposeNodePort(`kafka-${i}-external`, 9094, externalPorts[i], "127.0.0.1");
-            }
-        }
         return {
-            sandbox, rendered, namespace, brokers, zookeeperReplicas, externalBootstrap, startupMs, brokerPod, zookeeperPod, stop,
+            cluster, rendered, namespace, brokers, zookeeperReplicas, externalBootstrap, startupMs, brokerPod, stop, pod,
             internalBootstrap: `kafka.${namespace}.svc.cluster.local:9092`,
-            killBroker: (id, signal = "SIGTERM") => sandbox.stopPod(brokerPod(id), signal, { graceMs: 60_000 }),
-            restartBroker: (id) => startLikeTheKubelet(sandbox, brokerPod(id), id, readyTimeoutMs),
+            zookeeperPod: (ordinal) => `zookeeper-${ordinal}`,
+            runClient: (command, runOptions) => cluster.runClient(command, runOptions),
+            exec: (name, container, command, runOptions) => cluster.exec(namespace, name, container, command, runOptions),
+            killBroker: async (id, signal = "SIGTERM") => {
+                const before = await pod(brokerPod(id));
+                restartsBefore.set(id, { uid: before?.uid ?? "", restarts: before?.restarts ?? 0 });
+                if (signal === "SIGKILL") {
+                    await cluster.crashContainer(namespace, brokerPod(id), "kafka");
+                    return;
+                }
+                const running = (await cluster.pods(namespace, KAFKA)).filter((p) => !p.deleting).length;
+                if (id !== running - 1) {
+                    throw new Error(`only the highest running broker (${running - 1}) can be kept down, not ${id}`);
+                }
+                await cluster.kubectl(["-n", namespace, "scale", "statefulset", "kafka", `--replicas=${id}`]);
+                await eventually(`broker ${id} gone`, readyTimeoutMs, async () => !(await pod(brokerPod(id))), 1_000);
+            },
+            restartBroker: async (id) => {
+                if (!(await pod(brokerPod(id)))) {
+                    await cluster.kubectl(["-n", namespace, "scale", "statefulset", "kafka", `--replicas=${brokers}`]);
+                }
+                const before = restartsBefore.get(id);
+                await eventually(`broker ${id} back and Ready`, readyTimeoutMs, async () => {
+                    const now = await pod(brokerPod(id));
+                    const again = now && before && (now.uid !== before.uid || now.restarts > before.restarts);
+                    return now?.ready && again && !now.deleting;
+                }, 1_000);
+            },
+            scaleBrokers: async (count) => {
+                await cluster.kubectl(["-n", namespace, "scale", "statefulset", "kafka", `--replicas=${count}`]);
+                await cluster.waitReady(namespace, KAFKA, count, readyTimeoutMs);
+            },
         };
     } catch (error) {
         await stop();
