@@ -134,7 +134,7 @@ export function evaluateRedis(expected: RedisExpectation, observed: RedisObserva
         problems.push(`${nodes.length} nodes in the cluster, declared ${wantedNodes}`);
     }
     rows.push(problems.length === 0
-        ? row(REDIS_CHECKS.shape, "ok", `${expected.masters} master${expected.masters === 1 ? "" : "s"}, ${expected.replicasPerMaster} replica${expected.replicasPerMaster === 1 ? "" : "s"} each (${nodes.length} nodes), as declared`)
+        ? row(REDIS_CHECKS.shape, "ok", `${expected.masters} master${expected.masters === 1 ? "" : "s"}, ${expected.replicasPerMaster} replica${expected.replicasPerMaster === 1 ? "" : "s"} each (${nodes.length} node${nodes.length === 1 ? "" : "s"}), as declared`)
         : row(REDIS_CHECKS.shape, "fail", problems.join("; ")));
 
     rows.push(placementRow(nodes, observed.placement, expected));
@@ -144,14 +144,18 @@ export function evaluateRedis(expected: RedisExpectation, observed: RedisObserva
 /** Asks the node at `host:port` for CLUSTER INFO and CLUSTER NODES within `timeoutMs`. */
 export async function observeRedis(host: string, port: number, password: string | undefined, timeoutMs: number, placement: Placement): Promise<RedisObservation> {
     const address = `${host}:${port}`;
+    // AUTH is sent as a command of its own: given as an option, a refused password surfaces only as a closed stream.
     const redis = new Redis({
-        host, port, password, lazyConnect: true, enableOfflineQueue: false, enableReadyCheck: false,
+        host, port, lazyConnect: true, enableOfflineQueue: false, enableReadyCheck: false,
         connectTimeout: timeoutMs, commandTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null,
     });
     redis.on("error", () => undefined);
     try {
         const [info, nodes] = await withTimeout((async () => {
             await redis.connect();
+            if (password !== undefined) {
+                await redis.auth(password);
+            }
             return [await redis.cluster("INFO") as string, await redis.cluster("NODES") as string];
         })(), timeoutMs, `Redis at ${address}`);
         return { address, info: parseInfo(info), nodes: parseClusterNodes(nodes), placement };
