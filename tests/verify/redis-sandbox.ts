@@ -1,7 +1,7 @@
 /**
- * A Redis Cluster from a stack's rendered pod specs, run by the pod runner, for the verify tests: the same setup
- * as tests/redis/redis-cluster.integration.test.ts (Debian's redis-server standing in for the image, the
- * exporter sidecar skipped, the bootstrap Job run to completion), without that file's assertions.
+ * A Redis Cluster from a stack's rendered pod specs, run by the pod runner (tests/harness/pod-runner.ts), for the
+ * verify tests that need Redis pods at known addresses beside a kubectl stand-in: Debian's redis-server standing in
+ * for the image, the exporter sidecar skipped, the bootstrap Job's pod run to completion.
  */
 import * as fs from "fs";
 import * as os from "os";

@@ -10,9 +10,9 @@ export interface CliRun {
 }
 
 /** Asynchronous, so stand-in servers living in the test process keep answering while the CLI runs. */
-export function runVerifyCli(args: string[]): Promise<CliRun> {
+export function runVerifyCli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
     return new Promise((resolve) => {
-        const child = spawn(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", path.join(ROOT, "scripts/verify/cli.ts"), ...args], { cwd: ROOT });
+        const child = spawn(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", path.join(ROOT, "scripts/verify/cli.ts"), ...args], { cwd: ROOT, env: { ...process.env, ...env } });
         let stdout = "";
         let stderr = "";
         child.stdout.on("data", (d) => (stdout += d));
