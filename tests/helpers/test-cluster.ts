@@ -167,10 +167,26 @@ export class TestCluster {
 
     /** Waits until `count` pods of the selector are Ready (as the kubelet's readiness probes say). */
     async waitReady(namespace: string, selector: string, count: number, timeoutMs = 300_000): Promise<PodInfo[]> {
-        return eventually(`${count} Ready pod(s) for ${selector} in ${namespace}`, timeoutMs, async () => {
-            const pods = (await this.pods(namespace, selector)).filter((p) => !p.deleting);
-            return pods.length === count && pods.every((p) => p.ready) ? pods : undefined;
-        }, 2_000);
+        try {
+            return await eventually(`${count} Ready pod(s) for ${selector} in ${namespace}`, timeoutMs, async () => {
+                const pods = (await this.pods(namespace, selector)).filter((p) => !p.deleting);
+                return pods.length === count && pods.every((p) => p.ready) ? pods : undefined;
+            }, 2_000);
+        } catch (error) {
+            throw new Error(`${(error as Error).message}\n${await this.diagnose(namespace, selector)}`);
+        }
+    }
+
+    /** The state, recent events and last log lines of every pod of the selector that is not Ready, for failure messages. */
+    async diagnose(namespace: string, selector: string): Promise<string> {
+        const pods = (await this.pods(namespace, selector).catch(() => [])).filter((p) => !p.ready);
+        const parts = await Promise.all(pods.map(async (p) => {
+            const events = await this.kubectlResult(["-n", namespace, "get", "events", "--field-selector", `involvedObject.name=${p.name}`,
+                "-o", "jsonpath={range .items[*]}{.reason}: {.message}{\"\\n\"}{end}"]);
+            const logs = await this.kubectlResult(["-n", namespace, "logs", p.name, "--all-containers", "--tail=40"]);
+            return `--- ${p.name} (${p.phase}, node ${p.node || "none"}, restarts ${p.restarts})\n${events.stdout.trim().split("\n").slice(-8).join("\n")}\n${logs.stdout}${logs.stderr}`;
+        }));
+        return parts.join("\n");
     }
 
     async waitPodReady(namespace: string, name: string, timeoutMs = 300_000): Promise<PodInfo> {
