@@ -1,31 +1,37 @@
 /**
- * The prod shape of ZooKeeper: a 3-member ensemble (dev stack with `bss:zookeeper.replicas: 3`) and 3 brokers,
- * all from the rendered pod specs. Quorum forms, one member dies, the brokers keep working.
+ * The prod shape of ZooKeeper on the real test cluster: a 3-member ensemble and 3 brokers (the dev stack with
+ * `bss:zookeeper.replicas: 3` and required placement, so each node holds one member and one broker). Quorum forms;
+ * a whole node is lost, then a second one: the brokers keep working while a majority lives, the last member stops
+ * serving without one, and everything heals when the nodes return.
  */
 import { stackFile } from "../helpers/render";
-import { kafkajsInside, kafkaTool } from "../kafka/clients";
+import { eventually, NodeName } from "../helpers/test-cluster";
+import { kafkajsInside, kafkaTool, zookeeperCli } from "../kafka/clients";
 import { RunningKafkaCluster, startKafkaCluster } from "../kafka/cluster-harness";
 
-jest.setTimeout(240_000);
+jest.setTimeout(400_000);
 
 let cluster: RunningKafkaCluster;
 
 beforeAll(async () => {
     const dev = stackFile("dev");
+    const kafka = { ...JSON.parse(dev.values["bss:kafka"]), placement: "required" };
     cluster = await startKafkaCluster({
-        config: { values: { ...dev.values, "bss:zookeeper": JSON.stringify({ replicas: 3 }) }, secretKeys: dev.secretKeys },
-        exposeExternal: false,
+        config: { values: { ...dev.values, "bss:kafka": JSON.stringify(kafka), "bss:zookeeper": JSON.stringify({ replicas: 3, placement: "required" }) }, secretKeys: dev.secretKeys },
     });
     console.log(`3 ZooKeeper members + 3 brokers Ready after ${cluster.startupMs} ms`);
-}, 300_000);
+}, 3_000_000);
 
 afterAll(async () => {
     await cluster?.stop();
-});
+}, 300_000);
+
+const nodeOf = async (pod: string) => (await cluster.pod(pod))!.node as NodeName;
+const podReady = async (pod: string) => Boolean((await cluster.pod(pod))?.ready);
 
 /** A four-letter word asked inside the member's own pod, as its probes do. */
 async function fourLetterWord(pod: string, word: string): Promise<string> {
-    const result = await cluster.sandbox.exec(pod, "zookeeper", ["bash", "-c", `exec 3<>/dev/tcp/127.0.0.1/2181; printf ${word} >&3; cat <&3`]);
+    const result = await cluster.exec(pod, "zookeeper", ["bash", "-c", `exec 3<>/dev/tcp/127.0.0.1/2181; printf ${word} >&3; cat <&3`]);
     return result.stdout;
 }
 
@@ -33,13 +39,13 @@ const mode = async (pod: string) => /^Mode: (\w+)$/m.exec(await fourLetterWord(p
 
 /**
  * Polls (bounded) until the members' modes and readiness probes settle on what is expected: an election can take
- * a second round (a follower that fails its first sync looks again), and the kubelet-style readiness flag lags
- * the probe by up to failureThreshold periods.
+ * a second round (a follower that fails its first sync looks again), and the kubelet's Ready condition lags the
+ * probe by up to failureThreshold periods.
  */
 async function settle(pods: string[], expectedModes: string[], timeoutMs = 90_000): Promise<{ modes: string; ready: boolean[] }> {
     const observe = async () => ({
         modes: (await Promise.all(pods.map(mode))).sort().join(),
-        ready: await Promise.all(pods.map((pod) => cluster.sandbox.probe(pod, "zookeeper", "readiness"))),
+        ready: await Promise.all(pods.map(podReady)),
     });
     const deadline = Date.now() + timeoutMs;
     let state = await observe();
@@ -70,7 +76,7 @@ async function produceAndConsume(topic: string): Promise<string[]> {
 
 it("forms one quorum: myid = ordinal + 1, one leader and two followers", async () => {
     for (const i of [0, 1, 2]) {
-        const myid = await cluster.sandbox.exec(cluster.zookeeperPod(i), "zookeeper", ["cat", "/var/lib/zookeeper/data/myid"]);
+        const myid = await cluster.exec(cluster.zookeeperPod(i), "zookeeper", ["cat", "/var/lib/zookeeper/data/myid"]);
         expect(myid.stdout.trim()).toBe(String(i + 1));
     }
     const modes = await Promise.all([0, 1, 2].map((i) => mode(cluster.zookeeperPod(i))));
@@ -78,51 +84,80 @@ it("forms one quorum: myid = ordinal + 1, one leader and two followers", async (
     expect(await fourLetterWord(cluster.zookeeperPod(0), "ruok")).toBe("imok");
 });
 
-it("keeps the brokers working when one member is killed, and the survivors stay Ready", async () => {
+it("places one member per node, in three zones", async () => {
+    const nodes = await Promise.all([0, 1, 2].map((i) => nodeOf(cluster.zookeeperPod(i))));
+    expect(new Set(nodes).size).toBe(3);
+});
+
+let lostNodes: NodeName[] = [];
+
+it("keeps the brokers working when the leader's whole node is lost, and the survivors stay Ready", async () => {
+    await kafkaTool(cluster, "TopicCommand", ["--bootstrap-server", cluster.internalBootstrap, "--create", "--topic", "before-node-loss",
+        "--partitions", "3", "--replication-factor", "3", "--config", "min.insync.replicas=2"]);
     const modes = await Promise.all([0, 1, 2].map((i) => mode(cluster.zookeeperPod(i))));
     const leader = modes.indexOf("leader");
-    await cluster.sandbox.stopPod(cluster.zookeeperPod(leader), "SIGKILL");
+    const lost = await nodeOf(cluster.zookeeperPod(leader));
+    const brokerNodes = await Promise.all([0, 1, 2].map((id) => nodeOf(cluster.brokerPod(id))));
+    lostNodes = [lost];
+    await cluster.cluster.stopNode(lost);
     const survivors = [0, 1, 2].filter((i) => i !== leader).map((i) => cluster.zookeeperPod(i));
 
     // The survivors are a majority (2 of 3): they elect a new leader and serve again.
     expect(await settle(survivors, ["follower", "leader"])).toEqual({ modes: "follower,leader", ready: [true, true] });
 
-    // Topic creation goes through ZooKeeper (the controller writes the assignment there): it must still work.
-    await kafkaTool(cluster, "TopicCommand", ["--bootstrap-server", cluster.internalBootstrap, "--create", "--topic", "after-zookeeper-loss",
-        "--partitions", "3", "--replication-factor", "3", "--config", "min.insync.replicas=2"]);
-    expect(await produceAndConsume("after-zookeeper-loss")).toEqual(["a", "b", "c"]);
+    // The lost broker's registration lives until its ZooKeeper session expires (18 s); only then does the controller
+    // move its leaderships away and stop assigning it replicas, as clients see it after any node loss.
+    const lostBroker = [0, 1, 2].find((id) => brokerNodes[id] === lost)!;
+    await eventually(`broker ${lostBroker}'s registration expired`, 120_000, async () => {
+        const listed = /^\[[\d, ]*\]$/m.exec(await zookeeperCli(cluster, "zookeeper.bss.svc.cluster.local:2181", ["ls", "/bss-kafka/brokers/ids"]));
+        const ids: number[] = listed ? JSON.parse(listed[0]) : [];
+        return ids.length === 2 && !ids.includes(lostBroker);
+    }, 2_000);
+
+    // Topic creation goes through ZooKeeper (the controller writes the assignment there): it must still work, with
+    // the two brokers left; the RF 3 topic keeps taking acks=all writes with two replicas in sync (min ISR 2).
+    await kafkaTool(cluster, "TopicCommand", ["--bootstrap-server", cluster.internalBootstrap, "--create", "--topic", "after-node-loss",
+        "--partitions", "3", "--replication-factor", "2"]);
+    expect(await produceAndConsume("after-node-loss")).toEqual(["a", "b", "c"]);
+    expect(await produceAndConsume("before-node-loss")).toEqual(["a", "b", "c"]);
     for (const id of [0, 1, 2]) {
-        expect(await cluster.sandbox.probe(cluster.brokerPod(id), "kafka", "readiness")).toBe(true);
+        const broker = cluster.brokerPod(id);
+        if ((await nodeOf(broker)) !== lost) {
+            expect(await podReady(broker)).toBe(true);
+        }
     }
 });
 
-it("takes a member without quorum out of readiness, and heals when the others return", async () => {
-    const running = [0, 1, 2].filter((i) => cluster.sandbox.isRunning(cluster.zookeeperPod(i), "zookeeper"));
-    expect(running).toHaveLength(2);
-    const [lost, alone] = running;
-    await cluster.sandbox.stopPod(cluster.zookeeperPod(lost), "SIGKILL");
-
-    // One of three is no majority: the last member stops serving (a leader notices within syncLimit ticks, 10 s)
-    // and its readiness probe says so, while liveness keeps it running for the others to return to.
-    const observe = async () => ({
-        srvr: await fourLetterWord(cluster.zookeeperPod(alone), "srvr"),
-        ready: await cluster.sandbox.probe(cluster.zookeeperPod(alone), "zookeeper", "readiness"),
-    });
-    const deadline = Date.now() + 40_000;
-    let state = await observe();
-    while (Date.now() < deadline && (state.ready || !/not currently serving requests/.test(state.srvr))) {
-        await new Promise((r) => setTimeout(r, 1000));
-        state = await observe();
+it("takes a member without quorum out of readiness, and heals when the nodes return", async () => {
+    const alive = [0, 1, 2].map((i) => cluster.zookeeperPod(i));
+    const running: string[] = [];
+    for (const pod of alive) {
+        if (!lostNodes.includes(await nodeOf(pod))) {
+            running.push(pod);
+        }
     }
-    expect(state.srvr).toMatch(/not currently serving requests/);
-    expect(state.ready).toBe(false);
-    expect(await cluster.sandbox.probe(cluster.zookeeperPod(alone), "zookeeper", "liveness")).toBe(true);
+    expect(running).toHaveLength(2);
+    const [lostPod, alone] = running;
+    const second = await nodeOf(lostPod);
+    lostNodes.push(second);
+    await cluster.cluster.stopNode(second);
+    const restartsBefore = (await cluster.pod(alone))!.restarts;
 
-    // The members come back (new pod IPs, same PVCs): one quorum of three again.
-    const stopped = [0, 1, 2].filter((i) => i !== alone);
-    await Promise.all(stopped.map((i) => cluster.sandbox.startPod("zookeeper", i)));
-    const all = [0, 1, 2].map((i) => cluster.zookeeperPod(i));
-    expect(await settle(all, ["follower", "follower", "leader"])).toEqual({ modes: "follower,follower,leader", ready: [true, true, true] });
+    // One of three is no majority: the last member stops serving (a leader notices within syncLimit ticks, 10 s),
+    // its kubelet's readiness probe takes it out of the Service, and liveness keeps it running for the others.
+    const state = await eventually("the last member out of service and not Ready", 90_000, async () => {
+        const observed = { srvr: await fourLetterWord(alone, "srvr"), ready: await podReady(alone) };
+        return /not currently serving requests/.test(observed.srvr) && !observed.ready ? observed : undefined;
+    });
+    expect(state.srvr).toMatch(/not currently serving requests/);
+    expect((await cluster.pod(alone))!.restarts).toBe(restartsBefore);
+
+    // The nodes come back (same volumes): the kubelets start the killed containers again, one quorum of three.
+    for (const node of lostNodes) {
+        await cluster.cluster.startNode(node);
+    }
+    expect(await settle(alive, ["follower", "follower", "leader"], 240_000)).toEqual({ modes: "follower,follower,leader", ready: [true, true, true] });
+    await cluster.cluster.waitReady(cluster.namespace, "app.kubernetes.io/name=kafka", 3);
 
     await kafkaTool(cluster, "TopicCommand", ["--bootstrap-server", cluster.internalBootstrap, "--create", "--topic", "after-healing",
         "--partitions", "3", "--replication-factor", "3"]);
