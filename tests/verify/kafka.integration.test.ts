@@ -1,8 +1,8 @@
 /**
- * `npm run verify` against real Kafka 3.9.2: three brokers and ZooKeeper from the rendered dev stack's pod specs
- * (tests/kafka/cluster-harness.ts), their EXTERNAL listeners on 127.0.0.1:9092-9094 as kind exposes them, i.e.
- * exactly the addresses verify takes from Pulumi.dev.yaml. The topics are created from the render's
- * kafka-topics.yaml, as the Kafka provider receives them; then drift is made by hand and a broker is stopped.
+ * `npm run verify` against real Kafka 3.9.2: the dev stack's ZooKeeper and three brokers applied to the test
+ * cluster (tests/kafka/cluster-harness.ts), their EXTERNAL listeners reached on localhost:9092-9094 through kind's
+ * port maps, i.e. exactly the addresses verify takes from Pulumi.dev.yaml. The topics are created from the
+ * render's kafka-topics.yaml, as the Kafka provider receives them; then drift is made by hand and a broker stopped.
  */
 import { Admin, ConfigResourceTypes, Kafka, logLevel } from "kafkajs";
 import { RunningKafkaCluster, startKafkaCluster } from "../kafka/cluster-harness";
@@ -10,7 +10,7 @@ import { parseArgs, verifyStack } from "../../scripts/verify/cli";
 import { CheckResult, VerifyReport } from "../../scripts/verify/report";
 import { runVerifyCli } from "./run-cli";
 
-jest.setTimeout(240_000);
+jest.setTimeout(600_000);
 
 let cluster: RunningKafkaCluster;
 let kafka: Kafka;
@@ -40,12 +40,12 @@ beforeAll(async () => {
         })),
     });
     expect(created).toBe(true);
-});
+}, 3_000_000);
 
 afterAll(async () => {
     await admin?.disconnect();
     await cluster?.stop();
-});
+}, 300_000);
 
 describe("verify on real Kafka (dev stack)", () => {
     it("passes every Kafka check for the stack as deployed, and prints the table", async () => {
