@@ -52,7 +52,7 @@ up() {
 down() {
     [ -d "$TC_RUN" ] || { network_down; return 0; }
     stop_process network-policy
-    if [ -x "$TC_BIN/kube-router" ]; then "$TC_BIN/kube-router" --cleanup-config >/dev/null 2>&1 || true; fi
+    network_policy_cleanup
     services_down
     local node
     for node in "${TC_NODES[@]}"; do node_down "$node"; done
@@ -61,6 +61,21 @@ down() {
     awk -v prefix="$TC_RUN/" 'index($2, prefix) == 1 { print $2 }' /proc/self/mounts | sort -r | xargs -r umount -l 2>/dev/null || true
     rm -rf "$TC_RUN"
     log "down"
+}
+
+# kube-router's own --cleanup-config leaves its filter chains and ipsets in place (v2.1.0, and then it panics in
+# its service-proxy cleanup): remove what its firewall programs ourselves, once it has stopped.
+network_policy_cleanup() {
+    local chain rule chains set
+    for chain in INPUT FORWARD OUTPUT; do
+        iptables-save -t filter | grep -E "^-A $chain .*-j KUBE-ROUTER-" | sed 's/^-A //' | while read -r rule; do
+            eval "iptables -t filter -D $rule" || true
+        done
+    done
+    chains=$(iptables-save -t filter | grep -oE '^:(KUBE-ROUTER-[A-Z]+|KUBE-POD-FW-[A-Z0-9]+|KUBE-NWPLCY-[A-Z0-9]+)' | tr -d ':' || true)
+    for chain in $chains; do iptables -t filter -F "$chain"; done
+    for chain in $chains; do iptables -t filter -X "$chain"; done
+    for set in $(ipset list -n 2>/dev/null | grep -E '^KUBE-(SRC|DST)-' || true); do ipset destroy "$set" 2>/dev/null || true; done
 }
 
 network_policy() {
