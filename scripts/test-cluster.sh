@@ -57,6 +57,7 @@ down() {
     local node
     for node in "${TC_NODES[@]}"; do node_down "$node"; done
     control_plane_down
+    kubelet_chains_cleanup
     network_down
     awk -v prefix="$TC_RUN/" 'index($2, prefix) == 1 { print $2 }' /proc/self/mounts | sort -r | xargs -r umount -l 2>/dev/null || true
     rm -rf "$TC_RUN"
@@ -68,7 +69,7 @@ down() {
 network_policy_cleanup() {
     local chain rule chains set
     for chain in INPUT FORWARD OUTPUT; do
-        iptables-save -t filter | grep -E "^-A $chain .*-j KUBE-ROUTER-" | sed 's/^-A //' | while read -r rule; do
+        { iptables-save -t filter | grep -E "^-A $chain .*-j KUBE-ROUTER-" || true; } | sed 's/^-A //' | while read -r rule; do
             eval "iptables -t filter -D $rule" || true
         done
     done
@@ -76,6 +77,18 @@ network_policy_cleanup() {
     for chain in $chains; do iptables -t filter -F "$chain"; done
     for chain in $chains; do iptables -t filter -X "$chain"; done
     for set in $(ipset list -n 2>/dev/null | grep -E '^KUBE-(SRC|DST)-' || true); do ipset destroy "$set" 2>/dev/null || true; done
+}
+
+# The kubelets' own chains (KUBE-FIREWALL, the canaries, kube-proxy's hint), which no cleanup of theirs removes.
+kubelet_chains_cleanup() {
+    local table chain
+    while iptables -t filter -D INPUT -j KUBE-FIREWALL 2>/dev/null; do :; done
+    while iptables -t filter -D OUTPUT -j KUBE-FIREWALL 2>/dev/null; do :; done
+    for table in filter nat mangle; do
+        for chain in KUBE-FIREWALL KUBE-KUBELET-CANARY KUBE-IPTABLES-HINT; do
+            if iptables -t "$table" -F "$chain" 2>/dev/null; then iptables -t "$table" -X "$chain" 2>/dev/null || true; fi
+        done
+    done
 }
 
 network_policy() {
