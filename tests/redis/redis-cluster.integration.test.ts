@@ -1,28 +1,85 @@
 /**
- * The Redis Cluster on real Redis: the rendered pod specs of the dev and prod stacks run by the pod runner
- * (one network and mount namespace per pod, the pod's uid, its ConfigMaps/Secret/emptyDir/PVC at their
- * mount paths), so redis.conf, start.sh, bootstrap.sh and probe.sh are exactly what the pods run.
+ * The Redis Cluster on the real test cluster (scripts/test-cluster.sh, tests/helpers/test-cluster.ts): the rendered
+ * dev and prod objects are applied with `kubectl apply --server-side --validate=strict`; the StatefulSet controller
+ * creates the pods, the scheduler places them, the kubelets run start.sh and probe.sh with the pods' own volumes,
+ * uid and security context, the bootstrap is the real Job, and Ready is what the kubelet's readiness probe says.
  *
- * The image `redis:7.2.x` is provided by the host's Debian redis-server (7.0.15: same configuration and
- * CLI surface for what the scripts use). The exporter sidecar's image is not provided and is skipped.
- * The test process reaches pod IPs through the sandbox bridge, like an in-cluster client; the dev shape is
- * also reached through the emulated NodePort on 127.0.0.1:7000, like a developer on the kind host.
+ * The image is the local `localhost/bss-test/redis:7.0.15` (Debian's redis-server; the stack pins `redis:7.2.x`,
+ * same configuration and CLI surface for what the scripts use). The exporter sidecar is left out (LEFT_OUT in
+ * tests/helpers/cluster-stack.ts). The test process reaches pod IPs directly (this host routes to the nodes'
+ * bridges), like an in-cluster client; the dev shape is also reached through kind's port map 127.0.0.1:7000 to the
+ * NodePort, like a developer on the kind host. The password is set through the stack's secret config.
  */
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
 import Redis, { Cluster } from "ioredis";
-import { PodSandbox } from "../harness/pod-runner";
-import { renderIsolated, RenderedStack } from "../helpers/render";
+import { RenderedStack, stackFile } from "../helpers/render";
+import { clusterManifests, renderForCluster } from "../helpers/cluster-stack";
+import { eventually, NODES, PodInfo, sleep, TestCluster } from "../helpers/test-cluster";
+import { StackConfig } from "../../render/render";
 
-jest.setTimeout(240_000);
+jest.setTimeout(600_000);
 
 /** Exercises redis.conf quoting and shell quoting: a double quote, a backslash, dollars. */
 const PASSWORD = 'it-"redis"\\pa$$word-0123';
-const NODES = "redis-cluster";
+/** The part of PASSWORD that survives any escaping (JSON, redis.conf): what must appear nowhere but the Secret. */
+const PASSWORD_CORE = "pa$$word-0123";
+const NAMESPACE = "bss";
+const NODES_SELECTOR = "app.kubernetes.io/name=redis-cluster";
+const STATEFUL_SET = "redis-cluster";
 const BOOTSTRAP = "redis-cluster-bootstrap";
 const CLIENT_PORT = 7000;
 const KEY_COUNT = 600;
+
+let cluster: TestCluster;
+
+beforeAll(async () => {
+    cluster = await TestCluster.up();
+}, 3_000_000);
+
+afterAll(async () => {
+    await cluster?.down();
+}, 300_000);
+
+/** A stack file with the test's password as `bss:redisPassword` (secret) and `fields` merged into `bss:redis`. */
+function testStack(stack: string, fields: Record<string, unknown> = {}): StackConfig {
+    const config = stackFile(stack);
+    const redis = config.values["bss:redis"] ? JSON.parse(config.values["bss:redis"]) : {};
+    return {
+        values: { ...config.values, "bss:redis": JSON.stringify({ ...redis, ...fields }), "bss:redisPassword": PASSWORD },
+        secretKeys: [...config.secretKeys.filter((k) => k !== "bss:redisPassword"), "bss:redisPassword"],
+    };
+}
+
+interface RedisObjects {
+    /** Namespace and every Redis object but the Job: the nodes come up unformed. */
+    nodes: Record<string, any>[];
+    job: Record<string, any>;
+    statefulSet: Record<string, any>;
+    nodeTimeoutMs: number;
+}
+
+/**
+ * The stack's Redis objects as the cluster runs them. Network policies stay out: nothing enforces them here unless
+ * a test starts kube-router, and tests/network-policy covers them.
+ */
+function redisObjects(rendered: RenderedStack): RedisObjects {
+    const objects = clusterManifests(rendered).filter((m) => m.kind === "Namespace"
+        || (m.kind !== "NetworkPolicy" && String(m.metadata?.name ?? "").startsWith("redis-cluster")));
+    const secret = objects.find((m) => m.kind === "Secret" && m.metadata.name === "redis-cluster-auth");
+    expect(secret?.stringData).toEqual({ password: PASSWORD });
+    const conf: string = objects.find((m) => m.kind === "ConfigMap" && m.metadata.name === "redis-cluster-config")!.data["redis.conf"];
+    return {
+        nodes: objects.filter((m) => m.kind !== "Job"),
+        job: objects.find((m) => m.kind === "Job" && m.metadata.name === BOOTSTRAP)!,
+        statefulSet: objects.find((m) => m.kind === "StatefulSet" && m.metadata.name === STATEFUL_SET)!,
+        nodeTimeoutMs: Number(/^cluster-node-timeout (\d+)$/m.exec(conf)![1]),
+    };
+}
+
+/** Removes the namespace at once (pods without their grace period): the next shape starts clean. */
+async function removeNamespace(): Promise<void> {
+    await cluster.kubectlResult(["-n", NAMESPACE, "delete", "pods", "--all", "--grace-period=0", "--force"]);
+    await cluster.kubectl(["delete", "namespace", NAMESPACE, "--wait=true", "--timeout=180s"]);
+}
 
 interface ClusterNode {
     id: string;
@@ -44,29 +101,7 @@ function parseInfo(text: string): Record<string, string> {
     return Object.fromEntries(text.split(/\r?\n/).filter((l) => l.includes(":")).map((l) => [l.slice(0, l.indexOf(":")), l.slice(l.indexOf(":") + 1)]));
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls `check` until it returns a value, or throws with the last failure after `timeoutMs`. */
-async function eventually<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>, intervalMs = 250): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    let last: unknown;
-    for (;;) {
-        try {
-            const result = await check();
-            if (result !== undefined) {
-                return result;
-            }
-        } catch (error) {
-            last = error;
-        }
-        if (Date.now() >= deadline) {
-            throw new Error(`${what}: not within ${timeoutMs} ms${last ? ` (last error: ${(last as Error).message})` : ""}`);
-        }
-        await sleep(intervalMs);
-    }
-}
-
-/** One short-lived connection to one node, from the test process through the bridge. */
+/** One short-lived connection to one node's pod IP, from the test process. */
 async function onNode<T>(ip: string, use: (redis: Redis) => Promise<T>): Promise<T> {
     const redis = new Redis({ host: ip, port: CLIENT_PORT, password: PASSWORD, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 2000 });
     redis.on("error", () => undefined);
@@ -82,7 +117,7 @@ const clusterInfo = (ip: string) => onNode(ip, async (r) => parseInfo(await r.cl
 const clusterNodes = (ip: string) => onNode(ip, async (r) => parseNodes(await r.cluster("NODES") as string));
 
 function clusterClient(startupIps: string[], natMap?: (key: string) => { host: string; port: number } | null): Cluster {
-    const cluster = new Cluster(startupIps.map((host) => ({ host, port: CLIENT_PORT })), {
+    const client = new Cluster(startupIps.map((host) => ({ host, port: CLIENT_PORT })), {
         redisOptions: { password: PASSWORD, connectTimeout: 2000, maxRetriesPerRequest: 2 },
         natMap,
         slotsRefreshTimeout: 2000,
@@ -91,137 +126,218 @@ function clusterClient(startupIps: string[], natMap?: (key: string) => { host: s
         maxRedirections: 32,
         clusterRetryStrategy: (times) => (times > 40 ? null : 250),
     });
-    cluster.on("error", () => undefined);
-    return cluster;
+    client.on("error", () => undefined);
+    return client;
 }
 
-async function writeKeys(cluster: Cluster, prefix: string): Promise<void> {
+async function writeKeys(client: Cluster, prefix: string): Promise<void> {
     for (let i = 0; i < KEY_COUNT; i += 100) {
-        await Promise.all(Array.from({ length: 100 }, (_, j) => cluster.set(`${prefix}:${i + j}`, `value-${i + j}`)));
+        await Promise.all(Array.from({ length: 100 }, (_, j) => client.set(`${prefix}:${i + j}`, `value-${i + j}`)));
     }
 }
 
 /** Every key written by writeKeys, read back; returns how many were missing or wrong. */
-async function missingKeys(cluster: Cluster, prefix: string): Promise<number> {
+async function missingKeys(client: Cluster, prefix: string): Promise<number> {
     let missing = 0;
     for (let i = 0; i < KEY_COUNT; i += 100) {
-        const values = await Promise.all(Array.from({ length: 100 }, (_, j) => cluster.get(`${prefix}:${i + j}`)));
+        const values = await Promise.all(Array.from({ length: 100 }, (_, j) => client.get(`${prefix}:${i + j}`)));
         missing += values.filter((v, j) => v !== `value-${i + j}`).length;
     }
     return missing;
 }
 
-async function allKeysReadable(startupIps: string[], prefix: string, timeoutMs: number): Promise<void> {
+async function allKeysReadable(connect: () => Cluster, prefix: string, timeoutMs: number): Promise<void> {
     await eventually(`all ${KEY_COUNT} keys readable`, timeoutMs, async () => {
-        const cluster = clusterClient(startupIps);
+        const client = connect();
         try {
-            return (await missingKeys(cluster, prefix)) === 0 ? true : undefined;
+            return (await missingKeys(client, prefix)) === 0;
         } finally {
-            cluster.disconnect();
+            client.disconnect();
         }
     }, 500);
 }
-
-function sandboxFor(rendered: RenderedStack, workDir: string): Promise<PodSandbox> {
-    const sts = rendered.manifests.find((m) => m.kind === "StatefulSet" && m.metadata.name === NODES)!;
-    const image: string = sts.spec.template.spec.containers.find((c: any) => c.name === "redis").image;
-    return PodSandbox.create({
-        manifests: rendered.manifests,
-        workDir,
-        // The official image's ENV PATH and WORKDIR; its binaries are the host's redis-server and redis-cli.
-        images: { [image]: { env: { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" }, workingDir: "/data" } },
-        secretValues: { "redis-cluster-auth": { password: PASSWORD } },
-    });
-}
-
-/** Runs the bootstrap Job's pod to completion; returns its log. Fails unless it exits 0. */
-async function runBootstrap(sandbox: PodSandbox, timeoutMs: number): Promise<string> {
-    const pod = await sandbox.startPod(BOOTSTRAP);
-    try {
-        await eventually("bootstrap Job finished", timeoutMs, async () => (sandbox.isRunning(pod, "bootstrap") ? undefined : true), 200)
-            .catch((err: Error) => Promise.reject(new Error(`${err.message}\nbootstrap log:\n${sandbox.logs(pod, "bootstrap")}`)));
-        const exit = sandbox.events(pod).filter((e) => e.includes("container bootstrap exited")).pop();
-        expect({ exit, log: sandbox.logs(pod, "bootstrap") }).toEqual({ exit: expect.stringContaining("exited (0)"), log: expect.any(String) });
-        return sandbox.logs(pod, "bootstrap");
-    } finally {
-        await sandbox.stopPod(pod, "SIGKILL");
-    }
-}
-
-const probes = async (sandbox: PodSandbox, pod: string) => ({
-    liveness: await sandbox.probe(pod, "redis", "liveness"),
-    readiness: await sandbox.probe(pod, "redis", "readiness"),
-});
 
 /** The cluster's shape independent of addresses: who is master of which slots, who replicates whom. */
 function topology(nodes: ClusterNode[]): string[] {
     return nodes.map((n) => `${n.id} ${n.flags.filter((f) => f !== "myself").join(",")} ${n.masterId} ${n.slots.join(" ")}`).sort();
 }
 
-/** Logs and PVC folders stay for inspection when BSS_KEEP_WORKDIR is set. */
-function removeWorkDir(dir: string | undefined): void {
-    if (dir && !process.env.BSS_KEEP_WORKDIR) {
-        fs.rmSync(dir, { recursive: true, force: true });
-    } else if (dir) {
-        console.log(`kept ${dir}`);
+async function podOrFail(name: string): Promise<PodInfo> {
+    const pod = await cluster.pod(NAMESPACE, name);
+    if (!pod) {
+        throw new Error(`no pod ${NAMESPACE}/${name}`);
+    }
+    return pod;
+}
+
+const nodePods = async () => (await cluster.pods(NAMESPACE, NODES_SELECTOR)).filter((p) => !p.deleting);
+const podLog = (pod: string) => cluster.kubectl(["-n", NAMESPACE, "logs", pod, "-c", "redis"]);
+
+/** The messages of the kubelet's probe failures (`reason=Unhealthy` events) for one pod instance. */
+async function probeFailures(pod: PodInfo): Promise<string> {
+    return cluster.kubectl(["-n", NAMESPACE, "get", "events", "--field-selector", `involvedObject.uid=${pod.uid},reason=Unhealthy`,
+        "-o", "jsonpath={range .items[*]}{.message}{\"\\n\"}{end}"]);
+}
+
+/** Runs a probe's own command (from the rendered container) in the container, as the kubelet does. */
+async function runProbe(statefulSet: Record<string, any>, pod: string, kind: "livenessProbe" | "readinessProbe"): Promise<{ code: number; output: string }> {
+    const container = statefulSet.spec.template.spec.containers.find((c: any) => c.name === "redis");
+    const result = await cluster.exec(NAMESPACE, pod, "redis", container[kind].exec.command);
+    return { code: result.code, output: result.stdout.trim() };
+}
+
+/**
+ * Before the bootstrap: every pod Running, its container never restarted, the liveness probe passing, and the
+ * kubelet's readiness probe failing on `cluster_state: fail` (the kubelet keeps the pod out of Ready).
+ */
+async function expectAliveButUnready(statefulSet: Record<string, any>, names: string[]): Promise<void> {
+    for (const name of names) {
+        const failures = await eventually(`the kubelet's readiness probe of ${name} failing on cluster_state`, 120_000, async () => {
+            const pod = await cluster.pod(NAMESPACE, name);
+            const messages = pod?.phase === "Running" ? await probeFailures(pod) : "";
+            return messages.includes("Readiness probe failed: cluster_state: fail") ? messages : undefined;
+        }, 1_000);
+        expect(failures).not.toMatch(/Liveness probe failed/);
+        const pod = await podOrFail(name);
+        expect({ phase: pod.phase, ready: pod.ready, restarts: pod.restarts }).toEqual({ phase: "Running", ready: false, restarts: 0 });
+        expect(await runProbe(statefulSet, name, "livenessProbe")).toEqual({ code: 0, output: "" });
+        expect(await runProbe(statefulSet, name, "readinessProbe")).toEqual({ code: 1, output: "cluster_state: fail" });
     }
 }
 
-function newWorkDir(name: string): string {
-    return fs.mkdtempSync(path.join(os.tmpdir(), `bss-redis-${name}-`));
+/**
+ * Runs the bootstrap Job to completion (deleting a finished one first: a Job runs once); returns its log.
+ * Fails unless the Job completes with one succeeded pod and none failed.
+ */
+async function runBootstrap(job: Record<string, any>, timeoutMs = 300_000): Promise<string> {
+    await cluster.kubectl(["-n", NAMESPACE, "delete", "job", BOOTSTRAP, "--ignore-not-found", "--cascade=foreground", "--wait=true", "--timeout=120s"]);
+    await cluster.apply([job]);
+    const status = await eventually(`Job ${BOOTSTRAP} finished`, timeoutMs, async () => {
+        const current = (await cluster.json(["-n", NAMESPACE, "get", "job", BOOTSTRAP])).status ?? {};
+        const finished = (current.conditions ?? []).some((c: any) => ["Complete", "Failed"].includes(c.type) && c.status === "True");
+        return finished ? current : undefined;
+    }, 1_000);
+    const log = await cluster.kubectl(["-n", NAMESPACE, "logs", `job/${BOOTSTRAP}`, "-c", "bootstrap"]);
+    const complete = (status.conditions ?? []).some((c: any) => c.type === "Complete" && c.status === "True");
+    expect({ complete, succeeded: status.succeeded, failed: status.failed ?? 0, log }).toEqual({ complete: true, succeeded: 1, failed: 0, log: expect.any(String) });
+    return log;
+}
+
+/** Every string inside a parsed object, for searching values that JSON or YAML text would escape. */
+function strings(value: unknown): string[] {
+    if (typeof value === "string") {
+        return [value];
+    }
+    if (value && typeof value === "object") {
+        return Object.values(value).flatMap(strings);
+    }
+    return [];
+}
+
+async function withCordoned<T>(nodes: string[], body: () => Promise<T>): Promise<T> {
+    for (const node of nodes) {
+        await cluster.kubectl(["cordon", node]);
+    }
+    try {
+        return await body();
+    } finally {
+        for (const node of nodes) {
+            await cluster.kubectl(["uncordon", node]);
+        }
+    }
+}
+
+/**
+ * A crash that stays down: SIGKILL to the pod's containers, then the pod deleted at once, so the kubelet does not
+ * start them again in the same pod. Its node must be cordoned: the replacement the StatefulSet controller creates is
+ * pinned there by its volume (local-path PVs carry node affinity), so it stays Pending until the node is uncordoned,
+ * and it comes back on a new IP. Stopping the node instead (cluster.stopNode) would take the pod's neighbour with it:
+ * with 6 pods on 3 nodes the scheduler may put two masters, or a master and its own replica, on one node, and then
+ * no failover can happen (no majority of masters, or no replica left). Resolves once the old pod is gone.
+ */
+async function crashAndKeepDown(names: string[]): Promise<void> {
+    const before = await Promise.all(names.map(podOrFail));
+    await Promise.all(names.map(async (name) => {
+        await cluster.crashContainer(NAMESPACE, name, "redis");
+        await cluster.kubectl(["-n", NAMESPACE, "delete", "pod", name, "--wait=false"]);
+    }));
+    await eventually(`${names.join(", ")} gone, replacements Pending`, 120_000, async () => {
+        const pods = await cluster.pods(NAMESPACE, NODES_SELECTOR);
+        return names.every((name) => {
+            const now = pods.find((p) => p.name === name);
+            return !now || (now.uid !== before.find((b) => b.name === name)!.uid && now.node === "");
+        });
+    }, 500);
 }
 
 describe("dev shape: one node owning all 16384 slots", () => {
-    let sandbox: PodSandbox;
-    let workDir: string;
-    const pod = `${NODES}-0`;
+    const pod = `${STATEFUL_SET}-0`;
+    let objects: RedisObjects;
+    const ip = async () => (await podOrFail(pod)).ip;
+    // The node announces its pod IP, which a kind host cannot reach: map every node to kind's port map of the NodePort.
+    const viaNodePort = () => clusterClient(["127.0.0.1"], () => ({ host: "127.0.0.1", port: CLIENT_PORT }));
 
     beforeAll(async () => {
-        const rendered = await renderIsolated("dev");
-        workDir = newWorkDir("dev");
-        sandbox = await sandboxFor(rendered, workDir);
+        objects = redisObjects(await renderForCluster("dev", testStack("dev")));
+        expect(objects.statefulSet.spec.replicas).toBe(1);
     });
 
     afterAll(async () => {
-        await sandbox?.destroy();
-        removeWorkDir(workDir);
+        await removeNamespace();
     });
 
     it("is alive but not ready before the bootstrap, then forms, announces its IP and turns ready", async () => {
-        await sandbox.startPod(NODES, 0);
-        expect(sandbox.skippedContainers(pod)).toEqual([expect.stringMatching(/^metrics /)]);
-        await eventually("liveness", 20_000, async () => ((await probes(sandbox, pod)).liveness ? true : undefined));
-        expect(await probes(sandbox, pod)).toEqual({ liveness: true, readiness: false });
-        expect((await clusterInfo(sandbox.ip(pod))).cluster_state).toBe("fail");
+        const { warnings } = await cluster.apply(objects.nodes);
+        expect(warnings.trim()).toBe("");
+        await expectAliveButUnready(objects.statefulSet, [pod]);
+        expect((await clusterInfo(await ip())).cluster_state).toBe("fail");
 
-        const log = await runBootstrap(sandbox, 120_000);
+        const log = await runBootstrap(objects.job);
         expect(log).toContain("one master");
-        await sandbox.waitReady(pod, "redis", 30_000);
-        expect(await probes(sandbox, pod)).toEqual({ liveness: true, readiness: true });
+        await cluster.waitPodReady(NAMESPACE, pod, 60_000);
+        expect(await runProbe(objects.statefulSet, pod, "readinessProbe")).toEqual({ code: 0, output: "" });
 
-        const info = await clusterInfo(sandbox.ip(pod));
+        const info = await clusterInfo(await ip());
         expect([info.cluster_state, info.cluster_slots_assigned, info.cluster_slots_ok, info.cluster_known_nodes]).toEqual(["ok", "16384", "16384", "1"]);
-        const [self] = await clusterNodes(sandbox.ip(pod));
-        expect(self).toMatchObject({ address: `${sandbox.ip(pod)}:${CLIENT_PORT}`, slots: ["0-16383"] });
+        const [self] = await clusterNodes(await ip());
+        expect(self).toMatchObject({ address: `${await ip()}:${CLIENT_PORT}`, slots: ["0-16383"] });
     });
 
-    it("keeps the password off command lines, logs and the ConfigMap, in a 0600 runtime include of the redis user", async () => {
-        const include = await sandbox.exec(pod, "redis", ["stat", "-c", "%a %u", "/run/redis/redis.conf"]);
+    it("keeps the password off command lines, logs and ConfigMaps, in a 0600 runtime include of the redis user", async () => {
+        const include = await cluster.exec(NAMESPACE, pod, "redis", ["stat", "-c", "%a %u", "/run/redis/redis.conf"]);
         expect(include.stdout.trim()).toBe("600 999");
-        // No PID namespace in the sandbox: the server's and its start script's command lines are in the host's /proc.
-        const serverPid = Number(parseInfo(await onNode(sandbox.ip(pod), (r) => r.info("server"))).process_id);
-        const parentPid = Number(fs.readFileSync(`/proc/${serverPid}/stat`, "utf8").split(") ")[1].split(" ")[1]);
-        const cmdline = (pid: number) => fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").trim();
-        expect(cmdline(serverPid)).toMatch(/^redis-server \*:7000/);
-        expect(cmdline(parentPid)).toBe("/bin/bash /opt/redis-cluster/start.sh");
-        expect(sandbox.logs(pod, "redis")).not.toContain(PASSWORD);
-        const config = await sandbox.exec(pod, "redis", ["cat", "/usr/local/etc/redis/redis.conf"]);
+        const includeText = await cluster.exec(NAMESPACE, pod, "redis", ["cat", "/run/redis/redis.conf"]);
+        expect(includeText.stdout).toContain(PASSWORD_CORE);
+
+        // The container's own PID namespace: start.sh is PID 1, redis-server its child.
+        const serverPid = Number(parseInfo(await onNode(await ip(), (r) => r.info("server"))).process_id);
+        const proc = async (file: string) => (await cluster.exec(NAMESPACE, pod, "redis", ["cat", file])).stdout;
+        const cmdline = async (pid: number) => (await proc(`/proc/${pid}/cmdline`)).split("\0").join(" ").trim();
+        expect(Number((await proc(`/proc/${serverPid}/stat`)).split(") ")[1].split(" ")[1])).toBe(1);
+        expect(await cmdline(serverPid)).toMatch(/^redis-server \*:7000/);
+        expect(await cmdline(1)).toBe("/bin/bash /opt/redis-cluster/start.sh");
+        const everyCmdline = await cluster.exec(NAMESPACE, pod, "redis", ["bash", "-c", "for f in /proc/[0-9]*/cmdline; do tr '\\0' ' ' <\"$f\"; echo; done"]);
+        expect(everyCmdline.stdout).toContain("redis-server");
+        expect(everyCmdline.stdout).not.toContain(PASSWORD_CORE);
+
+        expect(await podLog(pod)).not.toContain(PASSWORD_CORE);
+        expect(await cluster.kubectl(["-n", NAMESPACE, "logs", `job/${BOOTSTRAP}`, "-c", "bootstrap"])).not.toContain(PASSWORD_CORE);
+        const config = await cluster.exec(NAMESPACE, pod, "redis", ["cat", "/usr/local/etc/redis/redis.conf"]);
         expect(config.stdout).toContain("cluster-enabled yes");
-        expect(config.stdout).not.toContain(PASSWORD);
+        expect(config.stdout).not.toContain(PASSWORD_CORE);
+
+        // As the API server holds them: only the Secret carries the password (the search does find it there).
+        const holders = async (kind: string) => (await cluster.json(["-n", NAMESPACE, "get", kind])).items
+            .filter((o: any) => strings(o).some((s) => s.includes(PASSWORD_CORE))).map((o: any) => `${kind}/${o.metadata.name}`);
+        const secrets = (await cluster.json(["-n", NAMESPACE, "get", "secret", "redis-cluster-auth"])).data;
+        expect(Buffer.from(secrets.password, "base64").toString()).toBe(PASSWORD);
+        for (const kind of ["configmaps", "statefulsets", "jobs", "pods", "services"]) {
+            expect(await holders(kind)).toEqual([]);
+        }
     });
 
     it("refuses clients without the password", async () => {
-        const anonymous = new Redis({ host: sandbox.ip(pod), port: CLIENT_PORT, lazyConnect: true, enableReadyCheck: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
+        const anonymous = new Redis({ host: await ip(), port: CLIENT_PORT, lazyConnect: true, enableReadyCheck: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
         anonymous.on("error", () => undefined);
         try {
             await anonymous.connect();
@@ -231,10 +347,7 @@ describe("dev shape: one node owning all 16384 slots", () => {
         }
     });
 
-    it("serves a cluster client on the host through the NodePort (127.0.0.1:7000) with a NAT map, and keeps keys across a SIGKILL via the AOF", async () => {
-        await sandbox.exposeNodePort("redis-cluster-external", CLIENT_PORT, CLIENT_PORT, "127.0.0.1");
-        // The node announces its pod IP, which the host cannot reach on a real cluster: map every node to the NodePort.
-        const viaNodePort = () => clusterClient(["127.0.0.1"], () => ({ host: "127.0.0.1", port: CLIENT_PORT }));
+    it("serves a cluster client on the host through kind's port map to the NodePort (127.0.0.1:7000), and keeps keys across a SIGKILL via the AOF", async () => {
         const writer = viaNodePort();
         try {
             await writeKeys(writer, "dev");
@@ -243,78 +356,79 @@ describe("dev shape: one node owning all 16384 slots", () => {
             writer.disconnect();
         }
         await sleep(1500); // appendfsync everysec
-        const oldIp = sandbox.ip(pod);
-        await sandbox.stopPod(pod, "SIGKILL");
-        expect(fs.existsSync(path.join(workDir, "pvc", `data-${pod}`, "dump.rdb"))).toBe(false);
+        const before = await podOrFail(pod);
+        await cluster.crashContainer(NAMESPACE, pod, "redis");
+        const after = await eventually(`${pod} restarted by the kubelet and Ready`, 120_000, async () => {
+            const now = await podOrFail(pod);
+            return now.restarts > before.restarts && now.ready ? now : undefined;
+        }, 1_000);
+        expect({ uid: after.uid, ip: after.ip }).toEqual({ uid: before.uid, ip: before.ip });
+        expect(await podLog(pod)).toMatch(/DB loaded from append only file/);
+        // The SIGKILL left no chance for a shutdown snapshot: what came back was replayed from the AOF.
+        expect((await cluster.exec(NAMESPACE, pod, "redis", ["ls", "-A", "/data"])).stdout.split("\n")).not.toContain("dump.rdb");
+        await allKeysReadable(viaNodePort, "dev", 30_000);
+    });
 
-        await sandbox.startPod(NODES, 0);
-        expect(sandbox.ip(pod)).not.toBe(oldIp);
-        await sandbox.waitReady(pod, "redis", 30_000);
-        expect(sandbox.logs(pod, "redis")).toMatch(/DB loaded from append only file/);
-        const [self] = await clusterNodes(sandbox.ip(pod));
-        expect(self.address).toBe(`${sandbox.ip(pod)}:${CLIENT_PORT}`);
-
-        const reader = viaNodePort();
-        try {
-            expect(await missingKeys(reader, "dev")).toBe(0);
-        } finally {
-            reader.disconnect();
-        }
+    it("comes back in a new pod on a new IP, announces that IP and keeps every key", async () => {
+        const before = await podOrFail(pod);
+        await cluster.deletePod(NAMESPACE, pod);
+        const after = await cluster.waitPodReady(NAMESPACE, pod, 120_000);
+        expect(after.uid).not.toBe(before.uid);
+        expect(after.ip).not.toBe(before.ip);
+        expect(after.node).toBe(before.node);
+        expect(await podLog(pod)).toMatch(/DB loaded from append only file/);
+        const [self] = await clusterNodes(after.ip);
+        expect(self.address).toBe(`${after.ip}:${CLIENT_PORT}`);
+        await allKeysReadable(viaNodePort, "dev", 30_000);
     });
 
     it("leaves the formed cluster untouched when the bootstrap runs again", async () => {
-        const before = topology(await clusterNodes(sandbox.ip(pod)));
-        const log = await runBootstrap(sandbox, 120_000);
+        const before = topology(await clusterNodes(await ip()));
+        const log = await runBootstrap(objects.job);
         expect(log).toContain("nothing to do");
-        expect(topology(await clusterNodes(sandbox.ip(pod)))).toEqual(before);
+        expect(topology(await clusterNodes(await ip()))).toEqual(before);
     });
 });
 
 describe("prod shape: 3 masters x 1 replica", () => {
-    let sandbox: PodSandbox;
-    let workDir: string;
-    let nodeTimeoutMs: number;
-    const pods = Array.from({ length: 6 }, (_, i) => `${NODES}-${i}`);
-    const ips = () => pods.map((p) => sandbox.ip(p));
-    const podOf = (address: string) => pods.find((p) => `${sandbox.ip(p)}:${CLIENT_PORT}` === address)!;
+    const pods = Array.from({ length: 6 }, (_, i) => `${STATEFUL_SET}-${i}`);
+    let objects: RedisObjects;
+    const ips = async () => (await nodePods()).map((p) => p.ip);
+    const podOf = async (address: string) => (await nodePods()).find((p) => `${p.ip}:${CLIENT_PORT}` === address)!;
 
     beforeAll(async () => {
-        const rendered = await renderIsolated("prod");
-        const sts = rendered.manifests.find((m) => m.kind === "StatefulSet" && m.metadata.name === NODES)!;
-        expect(sts.spec.replicas).toBe(6);
-        const conf: string = rendered.manifests.find((m) => m.kind === "ConfigMap" && m.metadata.name === "redis-cluster-config")!.data["redis.conf"];
-        nodeTimeoutMs = Number(/^cluster-node-timeout (\d+)$/m.exec(conf)![1]);
-        workDir = newWorkDir("prod");
-        sandbox = await sandboxFor(rendered, workDir);
+        // The prod default (`required` anti-affinity among all 6 pods) leaves 3 of them Pending on 3 nodes, as
+        // tests/cluster/stacks.integration.test.ts asserts; `preferred` lets all six run, two per node, so the
+        // cluster's own behaviour can be tested here.
+        objects = redisObjects(await renderForCluster("prod", testStack("prod", { placement: "preferred" })));
+        expect(objects.statefulSet.spec.replicas).toBe(6);
     });
 
     afterAll(async () => {
-        await sandbox?.destroy();
-        removeWorkDir(workDir);
+        await removeNamespace();
     });
 
     it("forms from the bootstrap Job: all slots covered, each replica on a distinct master", async () => {
-        await Promise.all(pods.map((_, i) => sandbox.startPod(NODES, i)));
-        for (const pod of pods) {
-            await eventually(`liveness of ${pod}`, 20_000, async () => ((await probes(sandbox, pod)).liveness ? true : undefined));
-            expect(await probes(sandbox, pod)).toEqual({ liveness: true, readiness: false });
-        }
+        const { warnings } = await cluster.apply(objects.nodes);
+        expect(warnings.trim()).toBe("");
+        await expectAliveButUnready(objects.statefulSet, pods);
+        const placed = await nodePods();
+        expect(placed.map((p) => p.name)).toEqual(pods);
+        expect(new Set(placed.map((p) => p.node))).toEqual(new Set(NODES));
 
         const started = Date.now();
-        const log = await runBootstrap(sandbox, 120_000);
+        const log = await runBootstrap(objects.job);
         expect(log).toContain("creating 3 masters with 1 replica(s) each");
-        for (const pod of pods) {
-            await sandbox.waitReady(pod, "redis", 60_000);
-        }
-        console.log(`prod shape: formed and all 6 pods ready ${Date.now() - started} ms after the bootstrap started`);
+        const jobDoneMs = Date.now() - started;
+        await cluster.waitReady(NAMESPACE, NODES_SELECTOR, 6, 120_000);
+        console.log(`prod shape: bootstrap Job complete ${jobDoneMs} ms after it was applied, all 6 pods Ready (kubelet) after ${Date.now() - started} ms`);
 
-        for (const pod of pods) {
-            expect(await probes(sandbox, pod)).toEqual({ liveness: true, readiness: true });
-            const info = await clusterInfo(sandbox.ip(pod));
+        for (const pod of await nodePods()) {
+            const info = await clusterInfo(pod.ip);
             expect([info.cluster_state, info.cluster_slots_assigned, info.cluster_slots_ok, info.cluster_known_nodes, info.cluster_size]).toEqual(["ok", "16384", "16384", "6", "3"]);
         }
-        const nodes = await clusterNodes(sandbox.ip(pods[0]));
-        expect(nodes.map((n) => n.address).sort()).toEqual(ips().map((ip) => `${ip}:${CLIENT_PORT}`).sort());
+        const nodes = await clusterNodes((await ips())[0]);
+        expect(nodes.map((n) => n.address).sort()).toEqual((await ips()).map((ip) => `${ip}:${CLIENT_PORT}`).sort());
         const masters = nodes.filter((n) => n.flags.includes("master"));
         const replicas = nodes.filter((n) => n.flags.includes("slave"));
         expect(masters).toHaveLength(3);
@@ -323,80 +437,87 @@ describe("prod shape: 3 masters x 1 replica", () => {
     });
 
     it("stores keys written through a cluster client on all three masters", async () => {
-        const cluster = clusterClient(ips());
+        const client = clusterClient(await ips());
         try {
-            await writeKeys(cluster, "prod");
-            expect(await missingKeys(cluster, "prod")).toBe(0);
+            await writeKeys(client, "prod");
+            expect(await missingKeys(client, "prod")).toBe(0);
         } finally {
-            cluster.disconnect();
+            client.disconnect();
         }
-        const masters = (await clusterNodes(sandbox.ip(pods[0]))).filter((n) => n.flags.includes("master"));
+        const masters = (await clusterNodes((await ips())[0])).filter((n) => n.flags.includes("master"));
         const sizes = await Promise.all(masters.map((m) => onNode(m.address.split(":")[0], (r) => r.dbsize())));
         expect(sizes.every((n) => n > 0)).toBe(true);
         expect(sizes.reduce((a, b) => a + b, 0)).toBe(KEY_COUNT);
     });
 
-    it("promotes the replica of a SIGKILLed master and keeps every key readable, within 2 x cluster-node-timeout + 5 s", async () => {
-        const nodes = await clusterNodes(sandbox.ip(pods[0]));
+    it("promotes the replica of a SIGKILLed master and keeps every key readable, within 2 x cluster-node-timeout + 5 s; the old master rejoins as its replica", async () => {
+        const nodes = await clusterNodes((await ips())[0]);
         const victim = nodes.find((n) => n.flags.includes("master"))!;
         const replica = nodes.find((n) => n.masterId === victim.id)!;
-        const victimPod = podOf(victim.address);
-        const replicaPod = podOf(replica.address);
+        const victimPod = await podOf(victim.address);
+        const replicaPod = await podOf(replica.address);
+        const survivors = (await nodePods()).filter((p) => p.name !== victimPod.name).map((p) => p.ip);
         await sleep(1500); // appendfsync everysec on the replica too
-        const bound = 2 * nodeTimeoutMs + 5000;
+        const bound = 2 * objects.nodeTimeoutMs + 5000;
 
-        const killed = Date.now();
-        await sandbox.stopPod(victimPod, "SIGKILL");
-        await eventually(`${replicaPod} promoted`, bound, async () => ((await onNode(sandbox.ip(replicaPod), (r) => r.role()))[0] === "master" ? true : undefined), 100);
-        const promotedAfter = Date.now() - killed;
-        const survivors = pods.filter((p) => p !== victimPod).map((p) => sandbox.ip(p));
-        await eventually("cluster_state ok on every survivor", bound, async () => {
-            const states = await Promise.all(survivors.map((ip) => clusterInfo(ip)));
-            return states.every((s) => s.cluster_state === "ok") ? true : undefined;
-        }, 100);
-        await allKeysReadable(survivors, "prod", Math.max(1000, bound - (Date.now() - killed)));
-        const readableAfter = Date.now() - killed;
-        console.log(`prod shape: master ${victimPod} SIGKILLed; ${replicaPod} promoted after ${promotedAfter} ms, all keys readable after ${readableAfter} ms (bound ${bound} ms, cluster-node-timeout ${nodeTimeoutMs} ms)`);
+        await withCordoned([victimPod.node], async () => {
+            const killed = Date.now();
+            await crashAndKeepDown([victimPod.name]);
+            await eventually(`${replicaPod.name} promoted`, bound, async () => (await onNode(replicaPod.ip, (r) => r.role()))[0] === "master", 100);
+            const promotedAfter = Date.now() - killed;
+            await eventually("cluster_state ok on every survivor", bound, async () =>
+                (await Promise.all(survivors.map(clusterInfo))).every((s) => s.cluster_state === "ok"), 100);
+            await allKeysReadable(() => clusterClient(survivors), "prod", Math.max(1000, bound - (Date.now() - killed)));
+            const readableAfter = Date.now() - killed;
+            console.log(`prod shape: master ${victimPod.name} SIGKILLed and kept down; ${replicaPod.name} promoted after ${promotedAfter} ms, all keys readable after ${readableAfter} ms (bound ${bound} ms, cluster-node-timeout ${objects.nodeTimeoutMs} ms)`);
+            // Still down: its replacement waits for the cordoned node that holds its volume.
+            expect(await cluster.pod(NAMESPACE, victimPod.name)).toMatchObject({ phase: "Pending", node: "" });
+        });
 
-        await sandbox.startPod(NODES, pods.indexOf(victimPod));
-        await sandbox.waitReady(victimPod, "redis", 60_000);
-        const rejoined = (await clusterNodes(sandbox.ip(replicaPod))).find((n) => n.id === victim.id)!;
-        expect(rejoined).toMatchObject({ address: `${sandbox.ip(victimPod)}:${CLIENT_PORT}`, masterId: replica.id });
-        expect(rejoined.flags).toContain("slave");
+        const back = await cluster.waitPodReady(NAMESPACE, victimPod.name, 180_000);
+        expect(back.node).toBe(victimPod.node);
+        expect(back.ip).not.toBe(victimPod.ip);
+        const rejoined = await eventually(`${victimPod.name} rejoined as a replica on its new IP`, 60_000, async () => {
+            const seen = (await clusterNodes(replicaPod.ip)).find((n) => n.id === victim.id);
+            return seen?.address === `${back.ip}:${CLIENT_PORT}` && seen.flags.includes("slave") ? seen : undefined;
+        }, 500);
+        expect(rejoined.masterId).toBe(replica.id);
     });
 
-    it("heals when every node comes back on a new address, with every key (replayed from the AOF)", async () => {
-        const before = topology(await clusterNodes(sandbox.ip(pods[0])));
-        const oldIps = ips();
+    it("heals when every pod comes back on a new address, with every key (replayed from the AOF)", async () => {
+        const before = topology(await clusterNodes((await ips())[0]));
+        const old = await nodePods();
         await sleep(1500); // appendfsync everysec
-        await Promise.all(pods.map((p) => sandbox.stopPod(p, "SIGKILL")));
 
+        await withCordoned([...NODES], () => crashAndKeepDown(pods));
         const restarted = Date.now();
-        await Promise.all(pods.map((_, i) => sandbox.startPod(NODES, i)));
-        expect(ips().filter((ip) => oldIps.includes(ip))).toEqual([]);
-        for (const pod of pods) {
-            await sandbox.waitReady(pod, "redis", 120_000);
+        const back = await cluster.waitReady(NAMESPACE, NODES_SELECTOR, 6, 300_000);
+        const readyAfter = Date.now() - restarted;
+        expect(back.map((p) => p.node)).toEqual(old.map((p) => p.node));
+        expect(back.filter((p) => old.some((o) => o.ip === p.ip))).toEqual([]);
+        const addresses = back.map((p) => `${p.ip}:${CLIENT_PORT}`).sort().join();
+        for (const pod of back) {
+            let seen: ClusterNode[] = [];
+            await eventually(`${pod.name} sees the whole cluster on the new addresses`, 120_000, async () => {
+                seen = await clusterNodes(pod.ip);
+                const whole = seen.length === 6 && seen.every((n) => n.linkState === "connected" && !n.flags.some((f) => f.startsWith("fail")));
+                return whole && seen.map((n) => n.address).sort().join() === addresses;
+            }, 500).catch((error: Error) => Promise.reject(new Error(`${error.message}\nexpected ${addresses}\nlast view:\n${JSON.stringify(seen, null, 1)}`)));
         }
+        console.log(`prod shape: all 6 pods SIGKILLed and recreated on new IPs; all Ready (kubelet) ${readyAfter} ms and whole ${Date.now() - restarted} ms after their nodes were uncordoned`);
+        expect(topology(await clusterNodes(back[0].ip))).toEqual(before);
         for (const pod of pods) {
-            await eventually(`${pod} sees the whole cluster on the new addresses`, 60_000, async () => {
-                const nodes = await clusterNodes(sandbox.ip(pod));
-                const whole = nodes.length === 6 && nodes.every((n) => n.linkState === "connected" && !n.flags.some((f) => f.startsWith("fail")));
-                return whole && nodes.map((n) => n.address).sort().join() === ips().map((ip) => `${ip}:${CLIENT_PORT}`).sort().join() ? true : undefined;
-            });
+            expect(await podLog(pod)).toMatch(/DB loaded from append only file/);
         }
-        console.log(`prod shape: all 6 nodes SIGKILLed and restarted on new IPs; whole again after ${Date.now() - restarted} ms`);
-        expect(topology(await clusterNodes(sandbox.ip(pods[0])))).toEqual(before);
-        for (const pod of pods) {
-            expect(sandbox.logs(pod, "redis")).toMatch(/DB loaded from append only file/);
-        }
-        await allKeysReadable(ips(), "prod", 30_000);
+        await allKeysReadable(() => clusterClient(back.map((p) => p.ip)), "prod", 30_000);
     });
 
     it("leaves the cluster untouched when the bootstrap runs again", async () => {
-        const before = topology(await clusterNodes(sandbox.ip(pods[0])));
-        const log = await runBootstrap(sandbox, 120_000);
+        const before = topology(await clusterNodes((await ips())[0]));
+        const log = await runBootstrap(objects.job);
         expect(log).toContain("nothing to do");
-        expect(topology(await clusterNodes(sandbox.ip(pods[0])))).toEqual(before);
-        await allKeysReadable(ips(), "prod", 10_000);
+        expect(topology(await clusterNodes((await ips())[0]))).toEqual(before);
+        const seeds = await ips();
+        await allKeysReadable(() => clusterClient(seeds), "prod", 10_000);
     });
 });
