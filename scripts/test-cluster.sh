@@ -57,6 +57,7 @@ down() {
     local node
     for node in "${TC_NODES[@]}"; do node_down "$node"; done
     control_plane_down
+    stray_processes_down
     kubelet_chains_cleanup
     network_down
     awk -v prefix="$TC_RUN/" 'index($2, prefix) == 1 { print $2 }' /proc/self/mounts | sort -r | xargs -r umount -l 2>/dev/null || true
@@ -77,6 +78,14 @@ network_policy_cleanup() {
     for chain in $chains; do iptables -t filter -F "$chain"; done
     for chain in $chains; do iptables -t filter -X "$chain"; done
     for set in $(ipset list -n 2>/dev/null | grep -E '^KUBE-(SRC|DST)-' || true); do ipset destroy "$set" 2>/dev/null || true; done
+}
+
+# Processes of this cluster whose pid file is gone (an interrupted up or down): every command line naming the run dir.
+stray_processes_down() {
+    local pid
+    while read -r pid; do
+        if [ -n "$pid" ] && [ "$pid" != "$$" ]; then kill -KILL "$pid" 2>/dev/null || true; fi
+    done < <(grep -lsF -- "$TC_RUN/" /proc/[0-9]*/cmdline 2>/dev/null | cut -d/ -f3)
 }
 
 # The kubelets' own chains (KUBE-FIREWALL, the canaries, kube-proxy's hint), which no cleanup of theirs removes.
