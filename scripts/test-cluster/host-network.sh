@@ -83,7 +83,7 @@ client_down() {
 }
 
 # node_network_down NODE / node_network_up NODE: a stopped node's pods and address become unreachable
-node_network_down() { ip link set "$(node_bridge "$1")" down; }
+node_network_down() { ip link set "$(node_bridge "$1")" down 2>/dev/null || true; }
 node_network_up() {
     ip link set "$(node_bridge "$1")" up
     ip addr replace "$(node_ip "$1")/24" dev "$(node_bridge "$1")"
