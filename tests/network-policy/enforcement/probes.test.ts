@@ -101,19 +101,19 @@ describe("probeScript against the outside listener program", () => {
         listener?.kill("SIGKILL");
     });
 
-    it("reports the listener's TCP port and its UDP echo open, ports nothing listens on refused", async () => {
+    it("reports the listener's TCP port and its UDP echo open, ports nothing listens on timed out at the bound", async () => {
         const targets = [
             { key: "tcp-open", ip: "127.0.0.1", port: ports.tcp, protocol: "TCP" as const },
             { key: "tcp-closed", ip: "127.0.0.1", port: ports.closed, protocol: "TCP" as const },
             { key: "udp-echo", ip: "127.0.0.1", port: ports.udp, protocol: "UDP" as const },
             { key: "udp-closed", ip: "127.0.0.1", port: ports.closed, protocol: "UDP" as const },
         ];
-        const outcomes = parseProbeOutput(await bash(probeScript(targets)), targets.map((t) => t.key));
-        expect(Object.fromEntries(outcomes)).toEqual({ "tcp-open": "open", "tcp-closed": "refused", "udp-echo": "open", "udp-closed": "refused" });
+        const outcomes = parseProbeOutput(await bash(probeScript(targets, 1)), targets.map((t) => t.key));
+        expect(Object.fromEntries(outcomes)).toEqual({ "tcp-open": "open", "tcp-closed": "timed out", "udp-echo": "open", "udp-closed": "timed out" });
     });
 
-    it("maps timeout's exit 124 to timed out and refuses output that misses a target", () => {
-        expect(parseProbeOutput("a 124\nb 0\n", ["a", "b"])).toEqual(new Map([["a", "timed out"], ["b", "open"]]));
+    it("maps timeout's exit 124 to timed out, any other failure to a probe error, and refuses output that misses a target", () => {
+        expect(parseProbeOutput("a 124\nb 0\nc 1\n", ["a", "b", "c"])).toEqual(new Map([["a", "timed out"], ["b", "open"], ["c", "probe error"]]));
         expect(() => parseProbeOutput("a 0\n", ["a", "b"])).toThrow(/no result for b/);
     });
 
@@ -154,11 +154,19 @@ describe("the observed matrix", () => {
     it("has the shape of allowedSources and marks each cell that differs from the derived one", () => {
         const derived = [row("kafka", "zookeeper", 2181, true), row("akhq", "zookeeper", 2181, false), row("akhq", "kafka", 9092, true)];
         const hosts = [host("kafka", "kafka-0", [9092]), host("akhq", "akhq", []), host("zookeeper", "zookeeper-0", [2181])];
-        const observed = observedRows(planProbes(derived, hosts), ["open", "open", "refused"]);
+        const observed = observedRows(planProbes(derived, hosts), ["open", "open", "timed out"]);
         expect(openSources(observed)).toEqual({ "zookeeper:2181": ["akhq", "kafka"], "kafka:9092": [] });
         const table = matrixTable(observed, derived);
         expect(table).toMatch(/^kafka:9092\s+O\s*$/m);
         expect(table).toMatch(/^zookeeper:2181\s+X\s+\+$/m);
-        expect(table).toContain("outcomes: 2 open, 1 refused");
+        expect(table).toContain("outcomes: 2 open, 1 timed out");
+    });
+
+    it("marks an opening the enforcer's known deviation predicts with ~, not as a difference", () => {
+        const derived = [row("akhq", "akhq", 8080, false)];
+        const hosts = [host("akhq", "akhq", [8080]), host("akhq", "akhq-peer", [])];
+        const observed = observedRows(planProbes(derived, hosts), ["open"]);
+        expect(matrixTable(observed, derived, [row("akhq", "akhq", 8080, true)])).toMatch(/^akhq:8080\s+~$/m);
+        expect(matrixTable(observed, derived)).toMatch(/^akhq:8080\s+X$/m);
     });
 });

@@ -100,7 +100,7 @@ export function planProbes(rows: Reach[], hosts: ProbeHost[]): PlannedProbe[] {
     return planned;
 }
 
-export type Outcome = "open" | "refused" | "timed out";
+export type Outcome = "open" | "timed out" | "probe error";
 
 export interface ProbeTarget {
     key: string;
@@ -110,8 +110,10 @@ export interface ProbeTarget {
 }
 
 /**
- * A bash script that opens every target at once, each bounded by `timeoutSeconds`, and prints `key exit-code` per
- * target. TCP: bash's /dev/tcp connect. UDP: a datagram to an echo listener, open when the echo comes back.
+ * A bash script that tries every target at once and prints `key exit-code` per target. Each target is retried
+ * until it opens or `timeoutSeconds` pass (a refusal can be a moment's, e.g. while the firewall rewrites its
+ * rules): open means it opened within the bound, 124 (`timeout`'s code) that it never did. TCP: bash's /dev/tcp
+ * connect. UDP: a datagram to an echo listener, open when the echo comes back.
  */
 export function probeScript(targets: ProbeTarget[], timeoutSeconds = CONNECT_TIMEOUT_SECONDS): string {
     for (const t of targets) {
@@ -119,14 +121,17 @@ export function probeScript(targets: ProbeTarget[], timeoutSeconds = CONNECT_TIM
             throw new Error(`not a probe target: ${JSON.stringify(t)}`);
         }
     }
+    // A redirection on `:` that fails does not end the shell, as one on `exec` would.
+    const tcp = 'until : 3<>"/dev/tcp/$0/$1"; do sleep 0.2; done';
+    const udp = 'until [ "$(exec 3<>"/dev/udp/$0/$1" && printf ping >&3 && timeout 1 head -c 4 <&3)" = ping ]; do sleep 0.2; done';
     return [
         "probe() {",
         "    local rc",
         "    if [ \"$3\" = UDP ]; then",
-        `        timeout ${timeoutSeconds} bash -c 'exec 3<>"/dev/udp/$0/$1" && printf ping >&3 && [ "$(head -c 4 <&3)" = ping ]' "$1" "$2" 2>/dev/null`,
+        `        timeout ${timeoutSeconds} bash -c '${udp}' "$1" "$2" 2>/dev/null`,
         "        rc=$?",
         "    else",
-        `        timeout ${timeoutSeconds} bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$1" "$2" 2>/dev/null`,
+        `        timeout ${timeoutSeconds} bash -c '${tcp}' "$1" "$2" 2>/dev/null`,
         "        rc=$?",
         "    fi",
         "    echo \"$4 $rc\"",
@@ -137,8 +142,8 @@ export function probeScript(targets: ProbeTarget[], timeoutSeconds = CONNECT_TIM
 }
 
 /**
- * `probeScript`'s output by key: exit 0 is open, 124 (`timeout`) timed out, anything else failed at once (a TCP
- * reset or an ICMP unreachable, which is what kube-router's REJECT sends). Throws when a target did not report.
+ * `probeScript`'s output by key: exit 0 is open, 124 (`timeout`) timed out, anything else an error of the probe
+ * itself. Throws when a target did not report.
  */
 export function parseProbeOutput(stdout: string, keys: string[]): Map<string, Outcome> {
     const outcomes = new Map<string, Outcome>();
@@ -146,7 +151,7 @@ export function parseProbeOutput(stdout: string, keys: string[]): Map<string, Ou
         const match = /^(\S+) (\d+)$/.exec(line.trim());
         if (match) {
             const code = Number(match[2]);
-            outcomes.set(match[1], code === 0 ? "open" : code === 124 ? "timed out" : "refused");
+            outcomes.set(match[1], code === 0 ? "open" : code === 124 ? "timed out" : "probe error");
         }
     }
     const missing = keys.filter((k) => !outcomes.has(k));
@@ -206,7 +211,8 @@ export function probePod(spec: ProbePodSpec, images: ProbeImages): Record<string
         command: ["redis-server", "--port", String(port), "--save", "", "--appendonly", "no", "--protected-mode", "no", "--dir", "/tmp"],
         ports: [{ containerPort: port, protocol: "TCP" }],
         readinessProbe: { tcpSocket: { port }, periodSeconds: 2 },
-        resources: { requests: { cpu: "5m", memory: "16Mi" }, limits: { cpu: "100m", memory: "32Mi" } },
+        // Room for the probes run in it: two dozen short-lived shells at once besides redis-server.
+        resources: { requests: { cpu: "5m", memory: "64Mi" }, limits: { cpu: "200m", memory: "64Mi" } },
         securityContext: restrictedContext(REDIS_IMAGE_USER),
     }));
     const idle = (name: string, image: string, user: number, memory: string) => ({
@@ -218,7 +224,7 @@ export function probePod(spec: ProbePodSpec, images: ProbeImages): Record<string
         volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
     });
     const containers = [
-        ...(listeners.length > 0 ? listeners : [idle("shell", images.redis, REDIS_IMAGE_USER, "16Mi")]),
+        ...(listeners.length > 0 ? listeners : [idle("shell", images.redis, REDIS_IMAGE_USER, "64Mi")]),
         ...(spec.kafkaClient ? [idle(KAFKA_CLIENT_CONTAINER, images.kafka, KAFKA_IMAGE_USER, "512Mi")] : []),
     ];
     return {
@@ -281,17 +287,20 @@ export function openSources(rows: ObservedRow[]): Record<string, string[]> {
 }
 
 /**
- * The matrix as text: one line per destination port, one column per source; `+` open, `.` closed, and where the
- * observation differs from the derived matrix `X` (open, but derived closed) or `O` (closed, but derived open).
+ * The matrix as text: one line per destination port, one column per source; `+` open, `.` closed, as derived;
+ * `~` open as the enforcer's known deviation (`enforced`) predicts though the derived matrix says closed; where
+ * the observation differs from both, `X` (open, but derived closed) or `O` (closed, but derived open).
  */
-export function matrixTable(observed: ObservedRow[], derived: Reach[]): string {
+export function matrixTable(observed: ObservedRow[], derived: Reach[], enforced: Reach[] = derived): string {
     const key = targetKey;
     const expected = new Map(derived.map((r) => [`${r.from} ${key(r)}`, r.allowed]));
+    const predicted = new Map(enforced.map((r) => [`${r.from} ${key(r)}`, r.allowed]));
     const sources = [...new Set(observed.map((r) => r.from))].sort();
     const targets = [...new Set(observed.map(key))].sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
     const cells = new Map(observed.map((r) => {
         const wanted = expected.get(`${r.from} ${key(r)}`);
-        const mark = r.allowed === wanted ? (r.allowed ? "+" : ".") : r.allowed ? "X" : "O";
+        const deviation = r.allowed && !wanted && predicted.get(`${r.from} ${key(r)}`) === true;
+        const mark = r.allowed === wanted ? (r.allowed ? "+" : ".") : deviation ? "~" : r.allowed ? "X" : "O";
         return [`${r.from} ${key(r)}`, mark];
     }));
     const width = Math.max(...targets.map((t) => t.length)) + 2;
@@ -299,6 +308,6 @@ export function matrixTable(observed: ObservedRow[], derived: Reach[]): string {
     const legend = sources.map((s, i) => `${i + 1}=${s}`).join("  ");
     const lines = targets.map((t) => `${t.padEnd(width)}${sources.map((s) => (cells.get(`${s} ${t}`) ?? " ").padStart(3)).join("")}`);
     const outcomes = observed.reduce<Record<string, number>>((counts, r) => ({ ...counts, [r.outcome]: (counts[r.outcome] ?? 0) + 1 }), {});
-    return [header, ...lines, "", `sources: ${legend}`, "+ open, . closed (as derived); X open but derived closed, O closed but derived open",
+    return [header, ...lines, "", `sources: ${legend}`, "+ open, . closed (as derived); ~ open by the enforcer's known deviation; X open but derived closed, O closed but derived open",
         `outcomes: ${Object.entries(outcomes).map(([o, n]) => `${n} ${o}`).join(", ")}`].join("\n");
 }
