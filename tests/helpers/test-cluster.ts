@@ -47,6 +47,8 @@ export function run(command: string, args: string[], options: RunOptions = {}): 
         child.stderr.on("data", (d) => (stderr += d));
         const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 120_000);
         child.on("error", reject);
+        // A command that exits without reading its input (ip, bash -c) must not crash the test file with EPIPE.
+        child.stdin.on("error", () => undefined);
         child.on("close", (code, signal) => {
             clearTimeout(timer);
             resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr: signal === "SIGKILL" ? `${stderr}\n(killed after ${options.timeoutMs ?? 120_000} ms)` : stderr });
