@@ -20,7 +20,7 @@ export interface NetworkPoliciesArgs {
 }
 
 /**
- * Default deny of ingress and egress for every pod of the namespace, then one NetworkPolicy per workload with
+ * Default deny of ingress and egress for every pod of the namespace, then one NetworkPolicy per workload and direction with
  * exactly the connections it needs (components/network-policy/policies.ts says why for each).
  */
 export class NetworkPolicies extends pulumi.ComponentResource {

@@ -1,6 +1,6 @@
 /**
  * Pure builder of the namespace's NetworkPolicies: a default deny of every pod's ingress and egress, then one
- * policy per workload naming exactly what it may accept and open. Selectors and ports come from the components'
+ * policy per workload and direction naming exactly what it may accept and open. Selectors and ports come from the components'
  * own constants, so a renamed label or a moved port changes the policy with the workload.
  *
  * NetworkPolicy sees a connection after a Service has translated it: ports here are the pods' container ports,
@@ -178,6 +178,13 @@ export function buildNetworkPolicies(spec: NetworkPolicySpec): NetworkPolicyMani
             ...rules,
         },
     });
+    // One object per direction: kube-router (v2.1.0, pkg/controllers/netpol/pod.go) jumps to a policy with both
+    // types without a direction, so its ingress rules would also open the selected pods' own egress (an
+    // "anywhere" port would let a broker dial any other pod's EXTERNAL port whatever its egress says).
+    const workload = (name: string, podSelector: LabelSelector, rules: { ingress?: NetworkPolicyIngressRule[]; egress?: NetworkPolicyEgressRule[] }): NetworkPolicyManifest[] => [
+        ...(rules.ingress ? [policy(`${name}-ingress`, podSelector, { ingress: rules.ingress })] : []),
+        ...(rules.egress ? [policy(`${name}-egress`, podSelector, { egress: rules.egress })] : []),
+    ];
     const anywhere = (...ports: number[]): NetworkPolicyIngressRule => ({ ports: tcp(...ports) });
 
     const policies: NetworkPolicyManifest[] = [
@@ -188,7 +195,7 @@ export function buildNetworkPolicies(spec: NetworkPolicySpec): NetworkPolicyMani
         // (a node-local cache, a resolver outside the cluster), so no pod selector could name it.
         policy("allow-dns", {}, { egress: [{ ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }] }] }),
 
-        policy("zookeeper", { matchLabels: ZOOKEEPER }, {
+        ...workload("zookeeper", { matchLabels: ZOOKEEPER }, {
             ingress: [
                 // Only the brokers keep sessions (chroot /bss-kafka): nothing else may read or change Kafka's metadata.
                 { from: [pods(KAFKA)], ports: tcp(ZOOKEEPER_PORTS.client) },
@@ -199,7 +206,7 @@ export function buildNetworkPolicies(spec: NetworkPolicySpec): NetworkPolicyMani
             egress: [{ to: [pods(ZOOKEEPER)], ports: tcp(ZOOKEEPER_PORTS.quorum, ZOOKEEPER_PORTS.election) }],
         }),
 
-        policy("kafka", { matchLabels: KAFKA }, {
+        ...workload("kafka", { matchLabels: KAFKA }, {
             ingress: [
                 // INTERNAL carries replication and controller traffic between brokers, the exporter's and AKHQ's
                 // admin clients and the namespace's producers and consumers (they dial the advertised pod names).
@@ -213,16 +220,16 @@ export function buildNetworkPolicies(spec: NetworkPolicySpec): NetworkPolicyMani
                 { to: [pods(KAFKA)], ports: tcp(KAFKA_PORTS.internal) },
             ],
         }),
-        policy("kafka-exporter", { matchLabels: KAFKA_EXPORTER }, {
+        ...workload("kafka-exporter", { matchLabels: KAFKA_EXPORTER }, {
             ingress: monitoring(settings, EXPORTER_PORT),
             egress: [{ to: [pods(KAFKA)], ports: tcp(KAFKA_PORTS.internal) }],
         }),
         // The clients' side of the INTERNAL rule above: default deny stops their egress too.
-        policy("kafka-clients", { matchLabels: { ...settings.kafkaClients.podLabels } }, {
+        ...workload("kafka-clients", { matchLabels: { ...settings.kafkaClients.podLabels } }, {
             egress: [{ to: [pods(KAFKA)], ports: tcp(KAFKA_PORTS.internal) }],
         }),
 
-        policy("redis-cluster", { matchLabels: REDIS_NODE }, {
+        ...workload("redis-cluster", { matchLabels: REDIS_NODE }, {
             ingress: [
                 // Replicas replicate from their master over the client port, and CLUSTER MEET starts there; the
                 // bootstrap Job forms the cluster through it; then the namespace's clients.
@@ -238,14 +245,14 @@ export function buildNetworkPolicies(spec: NetworkPolicySpec): NetworkPolicyMani
             ],
             egress: [{ to: [pods(REDIS_NODE)], ports: tcp(CLIENT_PORT, BUS_PORT) }],
         }),
-        policy("redis-cluster-bootstrap", { matchLabels: REDIS_BOOTSTRAP }, {
+        ...workload("redis-cluster-bootstrap", { matchLabels: REDIS_BOOTSTRAP }, {
             egress: [{ to: [pods(REDIS_NODE)], ports: tcp(CLIENT_PORT) }],
         }),
-        policy("redis-clients", { matchLabels: { ...settings.redisClients.podLabels } }, {
+        ...workload("redis-clients", { matchLabels: { ...settings.redisClients.podLabels } }, {
             egress: [{ to: [pods(REDIS_NODE)], ports: tcp(CLIENT_PORT) }],
         }),
 
-        policy("akhq", { matchLabels: AKHQ }, {
+        ...workload("akhq", { matchLabels: AKHQ }, {
             ingress: [
                 // Kong's /akhq route; a NodePort Service (dev: kind maps it to the host's loopback) from anywhere.
                 spec.akhq.serviceType === "NodePort" ? anywhere(AKHQ_PORTS.http) : { from: [pods(KONG)], ports: tcp(AKHQ_PORTS.http) },
@@ -255,7 +262,7 @@ export function buildNetworkPolicies(spec: NetworkPolicySpec): NetworkPolicyMani
             egress: [{ to: [pods(KAFKA)], ports: tcp(KAFKA_PORTS.internal) }],
         }),
 
-        policy("kong", { matchLabels: KONG }, {
+        ...workload("kong", { matchLabels: KONG }, {
             // No rule names the Admin API (8001/8444): no pod and no address may open it. Operators reach it
             // through `kubectl port-forward`, which does not cross the pod network.
             ingress: [
@@ -273,7 +280,7 @@ export function buildNetworkPolicies(spec: NetworkPolicySpec): NetworkPolicyMani
     if (otherLocalUpstreams(upstreams, namespace, akhqHost).length > 0) {
         // Kong's upstreams in this namespace are someone else's pods: whatever their labels and ports, they accept
         // Kong. This stack's own workloads are left out; each names what it accepts above.
-        policies.push(policy("kong-upstreams", OTHER_PODS, { ingress: [{ from: [pods(KONG)] }] }));
+        policies.push(...workload("kong-upstreams", OTHER_PODS, { ingress: [{ from: [pods(KONG)] }] }));
     }
     return policies;
 }

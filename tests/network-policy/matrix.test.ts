@@ -8,6 +8,8 @@
 import { renderIsolated, RenderedStack, stackFile } from "../helpers/render";
 import { StackConfig } from "../../render/render";
 import { allowedSources, connection, Endpoint, Reach, reachability, renderedPolicies, workloadEndpoints } from "../helpers/reachability";
+import type { NetworkPolicyManifest } from "../../components/network-policy/policies";
+import { kubeRouterReachability } from "./enforcement/kube-router";
 
 jest.setTimeout(180_000);
 
@@ -120,6 +122,40 @@ describe("dev", () => {
             const target = dev.endpoints.find((e) => e.name === name)!;
             expect([name, port, connection(renderedPolicies(dev.rendered), {}, monitoring, target, { port, protocol: "TCP" }).allowed]).toEqual([name, port, true]);
         }
+    });
+});
+
+/** `<name>-ingress` and `<name>-egress` joined back into one policy with both types, as the first version had them. */
+function joinDirections(policies: NetworkPolicyManifest[]): NetworkPolicyManifest[] {
+    const joined = new Map<string, NetworkPolicyManifest>();
+    for (const p of policies) {
+        const name = p.metadata.name.replace(/-(ingress|egress)$/, "");
+        const seen = joined.get(name);
+        joined.set(name, !seen ? { ...p, metadata: { ...p.metadata, name } } : {
+            ...seen,
+            spec: { ...seen.spec, policyTypes: ["Ingress", "Egress"], ingress: seen.spec.ingress ?? p.spec.ingress, egress: seen.spec.egress ?? p.spec.egress },
+        });
+    }
+    return [...joined.values()];
+}
+
+describe.each(["dev", "prod"])("%s under kube-router v2.1.0", (stack) => {
+    it("is enforced exactly as derived: every policy with rules has one direction, so none leaks between pods it selects", async () => {
+        const rendered = await renderIsolated(stack, stackFile(stack));
+        const workloads = workloadEndpoints(rendered);
+        // Two pods of every workload: the leak needs one policy selecting both ends of a connection.
+        const peers = workloads.map((e, i) => ({ ...e, name: `${e.name}-peer`, ip: `10.244.8.${i + 1}` }));
+        const endpoints = [...workloads, ...peers, ...AROUND];
+        const policies = renderedPolicies(rendered);
+        const inNamespace = new Set(endpoints.filter((e) => e.namespace === NAMESPACE).map((e) => e.name));
+        const rows = reachability(policies, endpoints).filter((r) => inNamespace.has(r.from) || inNamespace.has(r.to));
+        expect(policies.filter((p) => (p.spec.ingress?.length ?? 0) > 0 && (p.spec.egress?.length ?? 0) > 0).map((p) => p.metadata.name)).toEqual([]);
+        expect(kubeRouterReachability(rows, policies, endpoints)).toEqual(rows);
+
+        const joined = joinDirections(policies);
+        const leaks = kubeRouterReachability(reachability(joined, endpoints).filter((r) => inNamespace.has(r.from) || inNamespace.has(r.to)), joined, endpoints)
+            .filter((r, i) => r.allowed !== rows[i].allowed).map((r) => `${r.from} -> ${r.to}:${r.port}`);
+        expect(leaks).toContain("kafka -> kafka-peer:9094");
     });
 });
 

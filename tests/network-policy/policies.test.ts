@@ -76,16 +76,16 @@ describe("the policies", () => {
     });
 
     it("leaves Kong's egress to in-cluster upstreams open on every port: only the Service port is known, not the pod's", () => {
-        const kong = named(policiesOf(), "kong");
+        const kong = named(policiesOf(), "kong-egress");
         expect(kong.spec.egress).toContainEqual({ to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } }] });
         expect(kong.spec.egress).toContainEqual({ to: [{ podSelector: { matchLabels: { "app.kubernetes.io/name": "akhq", "app.kubernetes.io/part-of": "bss" } } }], ports: [{ protocol: "TCP", port: 8080 }] });
     });
 
     it("adds no kong-upstreams policy when Kong has no upstream of its own namespace but AKHQ", () => {
         const elsewhere = { "bss:kong": { backendTargets: ["backend.apps.svc:8080"], pghero: "pghero.db.svc.cluster.local:8080" } };
-        expect(policiesOf(elsewhere).map((p) => p.metadata.name)).not.toContain("kong-upstreams");
-        expect(policiesOf().map((p) => p.metadata.name)).toContain("kong-upstreams");
-        expect(named(policiesOf(elsewhere), "kong").spec.egress!.map((r) => r.to)).toEqual([
+        expect(policiesOf(elsewhere).map((p) => p.metadata.name)).not.toContain("kong-upstreams-ingress");
+        expect(policiesOf().map((p) => p.metadata.name)).toContain("kong-upstreams-ingress");
+        expect(named(policiesOf(elsewhere), "kong-egress").spec.egress!.map((r) => r.to)).toEqual([
             [{ podSelector: { matchLabels: { "app.kubernetes.io/name": "akhq", "app.kubernetes.io/part-of": "bss" } } }],
             [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "apps" } } }],
             [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "db" } } }],

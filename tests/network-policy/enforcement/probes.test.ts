@@ -161,12 +161,4 @@ describe("the observed matrix", () => {
         expect(table).toMatch(/^zookeeper:2181\s+X\s+\+$/m);
         expect(table).toContain("outcomes: 2 open, 1 timed out");
     });
-
-    it("marks an opening the enforcer's known deviation predicts with ~, not as a difference", () => {
-        const derived = [row("akhq", "akhq", 8080, false)];
-        const hosts = [host("akhq", "akhq", [8080]), host("akhq", "akhq-peer", [])];
-        const observed = observedRows(planProbes(derived, hosts), ["open"]);
-        expect(matrixTable(observed, derived, [row("akhq", "akhq", 8080, true)])).toMatch(/^akhq:8080\s+~$/m);
-        expect(matrixTable(observed, derived)).toMatch(/^akhq:8080\s+X$/m);
-    });
 });

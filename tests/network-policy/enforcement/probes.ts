@@ -288,19 +288,16 @@ export function openSources(rows: ObservedRow[]): Record<string, string[]> {
 
 /**
  * The matrix as text: one line per destination port, one column per source; `+` open, `.` closed, as derived;
- * `~` open as the enforcer's known deviation (`enforced`) predicts though the derived matrix says closed; where
- * the observation differs from both, `X` (open, but derived closed) or `O` (closed, but derived open).
+ * where the observation differs, `X` (open, but derived closed) or `O` (closed, but derived open).
  */
-export function matrixTable(observed: ObservedRow[], derived: Reach[], enforced: Reach[] = derived): string {
+export function matrixTable(observed: ObservedRow[], derived: Reach[]): string {
     const key = targetKey;
     const expected = new Map(derived.map((r) => [`${r.from} ${key(r)}`, r.allowed]));
-    const predicted = new Map(enforced.map((r) => [`${r.from} ${key(r)}`, r.allowed]));
     const sources = [...new Set(observed.map((r) => r.from))].sort();
     const targets = [...new Set(observed.map(key))].sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
     const cells = new Map(observed.map((r) => {
         const wanted = expected.get(`${r.from} ${key(r)}`);
-        const deviation = r.allowed && !wanted && predicted.get(`${r.from} ${key(r)}`) === true;
-        const mark = r.allowed === wanted ? (r.allowed ? "+" : ".") : deviation ? "~" : r.allowed ? "X" : "O";
+        const mark = r.allowed === wanted ? (r.allowed ? "+" : ".") : r.allowed ? "X" : "O";
         return [`${r.from} ${key(r)}`, mark];
     }));
     const width = Math.max(...targets.map((t) => t.length)) + 2;
@@ -308,6 +305,6 @@ export function matrixTable(observed: ObservedRow[], derived: Reach[], enforced:
     const legend = sources.map((s, i) => `${i + 1}=${s}`).join("  ");
     const lines = targets.map((t) => `${t.padEnd(width)}${sources.map((s) => (cells.get(`${s} ${t}`) ?? " ").padStart(3)).join("")}`);
     const outcomes = observed.reduce<Record<string, number>>((counts, r) => ({ ...counts, [r.outcome]: (counts[r.outcome] ?? 0) + 1 }), {});
-    return [header, ...lines, "", `sources: ${legend}`, "+ open, . closed (as derived); ~ open by the enforcer's known deviation; X open but derived closed, O closed but derived open",
+    return [header, ...lines, "", `sources: ${legend}`, "+ open, . closed (as derived); X open but derived closed, O closed but derived open",
         `outcomes: ${Object.entries(outcomes).map(([o, n]) => `${n} ${o}`).join(", ")}`].join("\n");
 }
