@@ -12,7 +12,7 @@
 import * as fs from "fs";
 import * as net from "net";
 import * as path from "path";
-import { encodeMetadataRequest, parseMetadataResponse, splitAddress } from "../../components/topics/external-gate";
+import { encodeMetadataRequest, parseMetadataResponse, splitAddress } from "../../components/shared/kafka-metadata";
 import { startKafkaCluster } from "../kafka/cluster-harness";
 import { KAFKA_VERSION } from "../kafka/kafka-home";
 
@@ -41,7 +41,7 @@ async function main(): Promise<void> {
     const cluster = await startKafkaCluster();
     try {
         const address = cluster.externalBootstrap[0];
-        const request = encodeMetadataRequest(1);
+        const request = encodeMetadataRequest(1, "bss-pulumi-gate");
         const threeBrokers = await exchange(address, request);
         await cluster.killBroker(2, "SIGTERM");
         let brokerTwoStopped: Buffer | undefined;

@@ -2,14 +2,8 @@ import * as fs from "fs";
 import * as net from "net";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import {
-    encodeMetadataRequest,
-    externalGateForRun,
-    missingFromAnswer,
-    parseMetadataResponse,
-    queryMetadata,
-    waitForExternalBrokers,
-} from "../../components/topics/external-gate";
+import { encodeMetadataRequest, parseMetadataResponse, queryMetadata } from "../../components/shared/kafka-metadata";
+import { externalGateForRun, missingFromAnswer, waitForExternalBrokers } from "../../components/topics/external-gate";
 
 /** Bytes a real Kafka 3.9.2 broker exchanged with the gate (see the fixture's note). */
 const fixture = JSON.parse(fs.readFileSync(path.join(__dirname, "fixtures", "metadata-v1.json"), "utf8")) as {
@@ -21,7 +15,7 @@ const brokerTwoStopped = Buffer.from(fixture.responses.brokerTwoStopped, "hex");
 
 describe("Metadata v1 on the wire", () => {
     it("encodes the request the real broker answered", () => {
-        expect(encodeMetadataRequest(1).toString("hex")).toBe(fixture.request);
+        expect(encodeMetadataRequest(1, "bss-pulumi-gate").toString("hex")).toBe(fixture.request);
     });
 
     it("asks for no topics (an empty array, not the null that means all) and carries the correlation id", () => {
@@ -172,7 +166,7 @@ describe("waitForExternalBrokers", () => {
 
     it("reads a dropped connection as a failure, not as an empty answer", async () => {
         const dropping = await start("drop");
-        await expect(queryMetadata(dropping.address, 7, 2_000)).rejects.toThrow(/connection closed before any answer|ECONNRESET/);
+        await expect(queryMetadata(dropping.address, 7, 2_000, "bss-pulumi-gate")).rejects.toThrow(/connection closed before any answer|ECONNRESET/);
     });
 });
 

@@ -1,7 +1,6 @@
 import { ConfigSource } from "kafkajs";
 import { loadSettings } from "../../settings";
 import { evaluateKafka, KafkaObservation, kafkaCheckNames, ObservedTopic } from "../../scripts/verify/kafka";
-import { decodeMetadataResponse, encodeMetadataRequest } from "../../scripts/verify/kafka-metadata";
 
 const settings = loadSettings({ "bss:environment": "dev" }, "dev");
 const expected = { brokers: 3, topics: settings.topics };
@@ -104,41 +103,5 @@ describe("Kafka checks", () => {
         expect(rows["brokers registered"].status).toBe("ok");
         expect(rows["topic bss.events"]).toMatchObject({ status: "unreachable", detail: expect.stringContaining("topic metadata not read") });
         expect(rows["undeclared topics"].status).toBe("unreachable");
-    });
-});
-
-describe("Kafka Metadata v1 on the wire", () => {
-    it("encodes a request for no topics (an empty array, not null)", () => {
-        const request = encodeMetadataRequest(7, "bss-verify");
-        expect(request.readInt32BE(0)).toBe(request.length - 4);
-        expect([request.readInt16BE(4), request.readInt16BE(6), request.readInt32BE(8)]).toEqual([3, 1, 7]);
-        expect(request.readInt16BE(12)).toBe(10);
-        expect(request.toString("utf8", 14, 24)).toBe("bss-verify");
-        expect(request.readInt32BE(24)).toBe(0);
-        expect(request.length).toBe(28);
-    });
-
-    it("decodes brokers (with and without a rack) and the controller", () => {
-        const parts: Buffer[] = [];
-        const int32 = (v: number) => { const b = Buffer.alloc(4); b.writeInt32BE(v); parts.push(b); };
-        const str = (s: string | null) => {
-            const b = Buffer.alloc(2);
-            b.writeInt16BE(s === null ? -1 : Buffer.byteLength(s));
-            parts.push(b);
-            if (s !== null) {
-                parts.push(Buffer.from(s));
-            }
-        };
-        int32(7);
-        int32(2);
-        int32(0); str("localhost"); int32(9092); str(null);
-        int32(1); str("localhost"); int32(9093); str("zone-a");
-        int32(1);
-        int32(0);
-        expect(decodeMetadataResponse(Buffer.concat(parts))).toEqual({
-            correlationId: 7,
-            brokers: [{ nodeId: 0, host: "localhost", port: 9092 }, { nodeId: 1, host: "localhost", port: 9093 }],
-            controllerId: 1,
-        });
     });
 });
