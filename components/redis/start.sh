@@ -41,15 +41,23 @@ known_peers() {
     awk '$1 != "vars" && $3 !~ /myself/ { n++ } END { print n + 0 }' "$nodes_file"
 }
 
-# Every listed peer is connected and the cluster serves all slots.
+# The cluster serves all slots and every peer is known at the address its DNS name has now, connected and not
+# suspected. Right after a restart the view loaded from nodes.conf still holds the old addresses, each with a
+# link that reads "connected" while it is only being dialled, and the state reads ok until the node timeout:
+# counting connected lines there declared nodes rejoined that had met no one.
 cluster_whole() {
-    local info nodes expected connected
+    local info nodes peer address
     info=$(local_cli cluster info 2>/dev/null) || return 1
     grep -q '^cluster_state:ok' <<<"$info" || return 1
     nodes=$(local_cli cluster nodes 2>/dev/null) || return 1
-    read -ra expected <<<"$CLUSTER_PEERS"
-    connected=$(awk '$8 == "connected" && $3 !~ /fail/ { n++ } END { print n + 0 }' <<<"$nodes")
-    [ "$connected" -eq "${#expected[@]}" ]
+    for peer in $CLUSTER_PEERS; do
+        address=$(getent hosts "$peer" | awk '{ print $1; exit }') || true
+        [ -n "$address" ] || return 1
+        [ "$address" != "$POD_IP" ] || continue
+        awk -v addr="$address:$REDIS_PORT@" '
+            index($2, addr) == 1 && $8 == "connected" && $3 !~ /fail|handshake|noaddr/ { found = 1 }
+            END { exit !found }' <<<"$nodes" || return 1
+    done
 }
 
 # CLUSTER MEET takes addresses, not names: resolve each peer and meet those this node cannot reach yet.

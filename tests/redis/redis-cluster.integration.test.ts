@@ -173,6 +173,20 @@ async function podOrFail(name: string): Promise<PodInfo> {
 const nodePods = async () => (await cluster.pods(NAMESPACE, NODES_SELECTOR)).filter((p) => !p.deleting);
 const podLog = (pod: string) => cluster.kubectl(["-n", NAMESPACE, "logs", pod, "-c", "redis"]);
 
+const compactView = (nodes: ClusterNode[]) =>
+    nodes.map((n) => `  ${n.id.slice(0, 8)} ${n.address} ${n.flags.join(",")} master=${n.masterId.slice(0, 8)} ${n.linkState} ${n.slots.join(" ")}`).join("\n");
+
+/** Every pod's own view of the cluster and its start.sh lines: which node is stuck, and on what. */
+async function healDiagnosis(pods: PodInfo[]): Promise<string> {
+    const parts = await Promise.all(pods.map(async (pod) => {
+        const view = await clusterNodes(pod.ip).then(compactView, (error: Error) => `  (no answer: ${error.message})`);
+        const log = await podLog(pod.name).catch((error: Error) => error.message);
+        const scriptLines = log.split("\n").filter((line) => line.includes("start.sh:")).join("\n");
+        return `${pod.name} (${pod.ip}) view:\n${view}\n${pod.name} start.sh:\n${scriptLines}`;
+    }));
+    return parts.join("\n");
+}
+
 /** The messages of the kubelet's probe failures (`reason=Unhealthy` events) for one pod instance. */
 async function probeFailures(pod: PodInfo): Promise<string> {
     return cluster.kubectl(["-n", NAMESPACE, "get", "events", "--field-selector", `involvedObject.uid=${pod.uid},reason=Unhealthy`,
@@ -502,7 +516,7 @@ describe("prod shape: 3 masters x 1 replica", () => {
                 seen = await clusterNodes(pod.ip);
                 const whole = seen.length === 6 && seen.every((n) => n.linkState === "connected" && !n.flags.some((f) => f.startsWith("fail")));
                 return whole && seen.map((n) => n.address).sort().join() === addresses;
-            }, 500).catch((error: Error) => Promise.reject(new Error(`${error.message}\nexpected ${addresses}\nlast view:\n${JSON.stringify(seen, null, 1)}`)));
+            }, 500).catch(async (error: Error) => Promise.reject(new Error(`${error.message}\nexpected ${addresses}\n${pod.name}'s last view:\n${compactView(seen)}\n${await healDiagnosis(back)}`)));
         }
         console.log(`prod shape: all 6 pods SIGKILLed and recreated on new IPs; all Ready (kubelet) ${readyAfter} ms and whole ${Date.now() - restarted} ms after their nodes were uncordoned`);
         expect(topology(await clusterNodes(back[0].ip))).toEqual(before);
