@@ -14,6 +14,7 @@ import { KongGateway } from "./components/kong/gateway";
 import { Akhq } from "./components/akhq";
 import { AKHQ_NAME, AKHQ_PORTS } from "./components/akhq/config";
 import { NetworkPolicies } from "./components/network-policy";
+import { brokerJmxTransformation, Monitoring } from "./components/monitoring";
 
 const settings = readStackSettings();
 // Before the first resource: every registration waits until the last deployment's partition counts are checked.
@@ -51,7 +52,19 @@ const kafka = new KafkaCluster("kafka", {
     namespace: settings.namespace,
     settings: settings.kafka,
     zookeeperConnect: zookeeper.connectString,
-}, { dependsOn: [namespace, zookeeper] });
+}, {
+    dependsOn: [namespace, zookeeper],
+    // The brokers' JMX exporter agent (bss:monitoring.jmxAgent) is added to their StatefulSet by the monitoring module.
+    transformations: settings.monitoring.enabled && settings.monitoring.jmxAgent.mavenRepository !== undefined
+        ? [brokerJmxTransformation(settings.monitoring.jmxAgent)] : [],
+});
+if (settings.monitoring.enabled) {
+    new Monitoring("monitoring", {
+        namespace: settings.namespace,
+        settings: settings.monitoring,
+        inputs: { brokers: settings.kafka.brokers, zookeeperReplicas: settings.zookeeper.replicas, redisReplicasPerMaster: settings.redis.replicasPerMaster },
+    }, { dependsOn: [namespace] });
+}
 export const kafkaInternalBootstrap = kafka.internalBootstrap;
 export const kafkaExternalBootstrap = kafka.externalBootstrap;
 export const zookeeperConnect = kafka.zookeeperConnect;

@@ -11,11 +11,13 @@ import { readRedis, redisNodePorts, RedisSettings } from "./redis";
 import { KONG_FIXED_PATHS, kongNodePorts, KongSettings, readKong } from "./kong";
 import { akhqNodePorts, AkhqSettings, readAkhq } from "./akhq";
 import { NetworkPolicySettings, readNetworkPolicy } from "./network-policy";
+import { MonitoringSettings, readMonitoring } from "./monitoring";
 import { SecretValue } from "./secret";
 
 export { SecretValue };
 export type { Environment, KafkaSettings, ZookeeperSettings, TopicSettings, RedisSettings, KongSettings, AkhqSettings };
 export type { NetworkPolicySettings };
+export type { MonitoringSettings };
 
 export const PROJECT = "bss";
 
@@ -42,6 +44,7 @@ export interface Settings {
     kong: KongSettings;
     akhq: AkhqSettings;
     networkPolicy: NetworkPolicySettings;
+    monitoring: MonitoringSettings;
     secrets: Secrets;
 }
 
@@ -54,7 +57,7 @@ export class SettingsError extends Error {
 }
 
 const SECRET_KEYS = ["redisPassword", "akhqPassword", "kongApiKeys"] as const;
-const KNOWN_KEYS = ["namespace", "environment", "kafka", "zookeeper", "topics", "redis", "kong", "akhq", "networkPolicy", ...SECRET_KEYS];
+const KNOWN_KEYS = ["namespace", "environment", "kafka", "zookeeper", "topics", "redis", "kong", "akhq", "networkPolicy", "monitoring", ...SECRET_KEYS];
 
 /** Pulumi hands structured config over as JSON text and scalars as plain text. */
 function parseValue(text: string): unknown {
@@ -160,6 +163,7 @@ export function loadSettings(raw: Record<string, string>, stack: string, secretK
     const kong = readKong(value("kong"), ctx, problems);
     const akhq = readAkhq(value("akhq"), ctx, problems);
     const networkPolicy = readNetworkPolicy(value("networkPolicy"), ctx, problems);
+    const monitoring = readMonitoring(value("monitoring"), ctx, problems);
     // Kong routes AKHQ by its context path: a path Kong already routes elsewhere would shadow one of the two.
     if ((KONG_FIXED_PATHS as readonly string[]).includes(akhq.contextPath)) {
         problems.push(`bss:akhq.contextPath must differ from Kong's other routes (${KONG_FIXED_PATHS.join(", ")}), got ${shown(akhq.contextPath)}`);
@@ -186,5 +190,5 @@ export function loadSettings(raw: Record<string, string>, stack: string, secretK
     if (problems.length > 0) {
         throw new SettingsError(problems);
     }
-    return deepFreeze({ stack, environment, namespace, kafka, zookeeper, topics, redis, kong, akhq, networkPolicy, secrets });
+    return deepFreeze({ stack, environment, namespace, kafka, zookeeper, topics, redis, kong, akhq, networkPolicy, monitoring, secrets });
 }

@@ -174,9 +174,10 @@ export function buildKafkaObjects(namespace: string, settings: KafkaSettings, zo
                             `--web.listen-address=:${EXPORTER_PORT}`,
                         ],
                         ports: [{ name: "metrics", containerPort: EXPORTER_PORT }],
-                        // The exporter exits when no broker answers at start: it restarts until the cluster is up.
-                        readinessProbe: { tcpSocket: { port: "metrics" }, periodSeconds: 10, timeoutSeconds: 5 },
-                        livenessProbe: { tcpSocket: { port: "metrics" }, initialDelaySeconds: 30, periodSeconds: 30, timeoutSeconds: 5 },
+                        // The exporter exits when no broker answers at start: it restarts until the cluster is up. When every
+                        // broker dies later it keeps its port open but /metrics hangs: only a bounded scrape notices.
+                        readinessProbe: { httpGet: { path: "/metrics", port: "metrics" }, periodSeconds: 15, timeoutSeconds: 10, failureThreshold: 2 },
+                        livenessProbe: { httpGet: { path: "/metrics", port: "metrics" }, initialDelaySeconds: 30, periodSeconds: 30, timeoutSeconds: 10, failureThreshold: 3 },
                         resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "200m", memory: "128Mi" } },
                         securityContext: containerSecurityContext(),
                     }],

@@ -129,7 +129,10 @@ build_pause() {
 build_kafka() {
     local jars="$root/.cache/kafka-3.9.2"
     [ -f "$jars/.complete" ] || bash "$root/scripts/fetch-kafka.sh"
-    fresh kafka "$KAFKA_IMAGE" "${BASE_PACKAGES[*]} ${KAFKA_PACKAGES[*]}" "$(cat "$jars/.complete")" "$(sha256sum <"$0")" && return
+    # The Prometheus JMX exporter agent, which the stack's init container downloads (tests/helpers/cluster-stack.ts).
+    local jmx_agent="$root/.cache/monitoring/jmx/jmx_prometheus_javaagent-0.20.0.jar"
+    bash "$root/scripts/monitoring/fetch-jmx-exporter.sh" >/dev/null
+    fresh kafka "$KAFKA_IMAGE" "${BASE_PACKAGES[*]} ${KAFKA_PACKAGES[*]}" "$(cat "$jars/.complete")" "$(sha256sum <"$jmx_agent")" "$(sha256sum <"$0")" && return
     echo "test-cluster: image $KAFKA_IMAGE"
     fetch_debs "${BASE_PACKAGES[@]}" "${KAFKA_PACKAGES[@]}"
     local dir="$cache/rootfs/kafka"
@@ -137,6 +140,8 @@ build_kafka() {
     ln -sf ../lib/jvm/java-17-openjdk-amd64/bin/java "$dir/usr/bin/java"
     mkdir -p "$dir/opt/kafka/libs" "$dir/home/appuser"
     cp "$jars"/libs/*.jar "$dir/opt/kafka/libs/"
+    mkdir -p "$dir/opt/jmx-exporter"
+    cp "$jmx_agent" "$dir/opt/jmx-exporter/"
     chown -R 1000:1000 "$dir/home/appuser"
     in_rootfs "$dir" /usr/bin/java -version >/dev/null 2>&1 || { echo "test-cluster: java does not start in the kafka image" >&2; exit 1; }
     oci kafka "$KAFKA_IMAGE" "$dir" "1000:1000" '[]' "$PATH_ENV" "KAFKA_HOME=/opt/kafka"

@@ -6,6 +6,7 @@
 import { StackConfig } from "../../render/render";
 import { RenderedStack, renderIsolated, stackFile } from "./render";
 import { LOCAL_IMAGES } from "./test-cluster";
+import { JMX_AGENT_JAR, JMX_PATHS } from "../../components/monitoring/jmx";
 
 /** `config` with the local images set in the structured keys, whatever else they hold. */
 export function withLocalImages(config: StackConfig): StackConfig {
@@ -42,6 +43,7 @@ export function clusterManifests(rendered: RenderedStack): Record<string, any>[]
     return rendered.manifests
         .map((m) => (m.kind === "Secret" ? secrets.get(`${m.metadata.namespace}/${m.metadata.name}`) ?? m : m))
         .filter((m) => !(m.kind === "Deployment" && ["kafka-exporter", "akhq"].includes(m.metadata.name)))
+        .map(withBakedJmxAgent)
         .map((m) => {
             if (m.kind !== "StatefulSet" || !["redis-cluster", "zookeeper"].includes(m.metadata.name)) {
                 return m;
@@ -52,4 +54,26 @@ export function clusterManifests(rendered: RenderedStack): Record<string, any>[]
             pod.initContainers = (pod.initContainers ?? []).filter((c: any) => c.name !== "metrics-jars");
             return copy;
         });
+}
+
+/**
+ * The brokers' `jmx-agent` init container downloads the pinned agent from a Maven repository, which pods here
+ * cannot reach: on the test cluster it copies the same jar (sha256-checked by scripts/monitoring/fetch-jmx-exporter.sh)
+ * from the local Kafka image (scripts/test-cluster/images.sh) into the same volume instead.
+ */
+function withBakedJmxAgent(m: Record<string, any>): Record<string, any> {
+    const init = m.kind === "StatefulSet" && m.metadata.name === "kafka"
+        && (m.spec.template.spec.initContainers ?? []).find((c: any) => c.name === "jmx-agent");
+    if (!init) {
+        return m;
+    }
+    const copy = JSON.parse(JSON.stringify(m));
+    const pod = copy.spec.template.spec;
+    pod.initContainers = pod.initContainers.map((c: any) => c.name !== "jmx-agent" ? c : {
+        ...c,
+        image: LOCAL_IMAGES.KAFKA_IMAGE,
+        command: ["cp", `/opt/jmx-exporter/${JMX_AGENT_JAR}`, `${JMX_PATHS.agent}/${JMX_AGENT_JAR}`],
+        env: [],
+    });
+    return copy;
 }

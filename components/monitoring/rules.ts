@@ -1,0 +1,144 @@
+/**
+ * The stack's alert rules as Prometheus rule groups: one pure builder, rendered both as a plain rules file (for any
+ * Prometheus) and as a PrometheusRule (for the Prometheus Operator). Every metric named here is proven to exist:
+ * broker JMX metrics by a real scrape (tests/monitoring/broker-metrics.integration.test.ts), exporter metrics by
+ * their source (tests/monitoring/metric-sources.test.ts).
+ */
+import * as yaml from "js-yaml";
+
+/** Job names the rules select by: the scrape config and the PodMonitors set exactly these. */
+export const JOBS = {
+    kafka: "kafka",
+    kafkaExporter: "kafka-exporter",
+    zookeeper: "zookeeper",
+    redis: "redis",
+    kong: "kong",
+} as const;
+
+/** Every alert's runbook is its own README heading (`#### <alert>`, anchor `#<alert in lower case>`). */
+export const RUNBOOK_BASE = "README.md#";
+
+export interface AlertRule {
+    alert: string;
+    expr: string;
+    for: string;
+    labels: { severity: "critical" | "warning" };
+    annotations: { summary: string; description: string; runbook_url: string };
+}
+
+export interface RuleGroup {
+    name: string;
+    rules: AlertRule[];
+}
+
+export interface RuleInputs {
+    /** Broker count: fewer running brokers than this is "broker down". */
+    brokers: number;
+    zookeeperReplicas: number;
+    /** Whether the brokers run the JMX agent; without it the broker group is left out (its metrics would never exist). */
+    brokerJmx: boolean;
+    consumerGroups: string[];
+    lagThreshold: number;
+    /** Redis replicas per master; 0 leaves the "master without replica" alert out. */
+    redisReplicasPerMaster: number;
+    kong5xxRatio: number;
+    kongP99LatencyMs: number;
+}
+
+const rule = (alert: string, expr: string, forDuration: string, severity: "critical" | "warning", summary: string, description: string): AlertRule => ({
+    alert,
+    expr,
+    for: forDuration,
+    labels: { severity },
+    annotations: { summary, description, runbook_url: `${RUNBOOK_BASE}${alert.toLowerCase()}` },
+});
+
+export function buildRuleGroups(inputs: RuleInputs): RuleGroup[] {
+    const k = `job="${JOBS.kafka}"`;
+    const groups: RuleGroup[] = [];
+    if (inputs.brokerJmx) {
+        groups.push({
+            name: "bss-kafka-brokers",
+            rules: [
+                rule("KafkaOfflinePartitions", `sum(kafka_controller_kafkacontroller_offlinepartitionscount{${k}}) > 0`, "1m", "critical",
+                    "Kafka has offline partitions",
+                    "{{ $value }} partitions have no live leader: producers and consumers of them are stopped."),
+                rule("KafkaUnderMinIsrPartitions", `sum(kafka_server_replicamanager_underminisrpartitioncount{${k}}) > 0`, "1m", "critical",
+                    "Kafka partitions are below min.insync.replicas",
+                    "{{ $value }} partitions have fewer in-sync replicas than min.insync.replicas: acks=all producers to them fail."),
+                rule("KafkaUnderReplicatedPartitions", `sum(kafka_server_replicamanager_underreplicatedpartitions{${k}}) > 0`, "1m", "warning",
+                    "Kafka has under-replicated partitions",
+                    "{{ $value }} partitions have fewer in-sync replicas than replicas: one more broker loss may take them offline."),
+                rule("KafkaActiveControllerCount", `(sum(kafka_controller_kafkacontroller_activecontrollercount{${k}}) or vector(0)) != 1`, "1m", "critical",
+                    "Kafka does not have exactly one active controller",
+                    "{{ $value }} brokers claim to be the controller: with none, leadership and topic changes stop; with more, the cluster is split."),
+                rule("KafkaBrokerDown", `(count(kafka_server_kafkaserver_brokerstate{${k}} == 3) or vector(0)) < ${inputs.brokers}`, "2m", "critical",
+                    "A Kafka broker is down",
+                    `Only {{ $value }} of ${inputs.brokers} brokers report the RUNNING state.`),
+            ],
+        });
+    }
+    const zkMajority = Math.floor(inputs.zookeeperReplicas / 2) + 1;
+    groups.push({
+        name: "bss-zookeeper",
+        rules: [
+            rule("ZooKeeperQuorumLost", `(count(up{job="${JOBS.zookeeper}"} == 1) or vector(0)) < ${zkMajority}`, "1m", "critical",
+                "ZooKeeper has lost its quorum",
+                `Only {{ $value }} of ${inputs.zookeeperReplicas} ZooKeeper members answer (a quorum needs ${zkMajority}): the brokers cannot change leaders or metadata.`),
+        ],
+    });
+    if (inputs.consumerGroups.length > 0) {
+        const groupsRegex = inputs.consumerGroups.map((g) => g.replace(/\./g, "\\\\.")).join("|");
+        groups.push({
+            name: "bss-kafka-consumers",
+            rules: [
+                rule("KafkaConsumerGroupLag",
+                    `sum by (consumergroup, topic) (kafka_consumergroup_lag{job="${JOBS.kafkaExporter}", consumergroup=~"${groupsRegex}"}) > ${inputs.lagThreshold}`,
+                    "10m", "warning",
+                    "Consumer group {{ $labels.consumergroup }} lags on {{ $labels.topic }}",
+                    `{{ $value }} messages of {{ $labels.topic }} are not consumed by {{ $labels.consumergroup }} (threshold ${inputs.lagThreshold}).`),
+            ],
+        });
+    }
+    const r = `job="${JOBS.redis}"`;
+    const redisRules = [
+        rule("RedisClusterStateNotOk", `redis_cluster_state{${r}} == 0`, "1m", "critical",
+            "Redis Cluster state is not ok on {{ $labels.instance }}",
+            "The node reports cluster_state:fail: it refuses reads and writes."),
+        rule("RedisClusterSlotsNotCovered", `redis_cluster_slots_ok{${r}} < 16384`, "1m", "critical",
+            "Redis Cluster slots are not all served on {{ $labels.instance }}",
+            "Only {{ $value }} of 16384 slots are assigned to a healthy master: keys in the others are unavailable."),
+        rule("RedisMemoryHigh", `redis_memory_used_bytes{${r}} / (redis_memory_max_bytes{${r}} > 0) > 0.9`, "5m", "warning",
+            "Redis memory above 90 % of maxmemory on {{ $labels.instance }}",
+            "Used memory is {{ $value | humanizePercentage }} of maxmemory: evictions or OOM errors follow."),
+    ];
+    if (inputs.redisReplicasPerMaster > 0) {
+        redisRules.push(rule("RedisMasterWithoutReplica",
+            `(redis_connected_slaves{${r}} == 0) and on (instance) (redis_instance_info{${r}, role="master"} == 1)`, "5m", "warning",
+            "Redis master {{ $labels.instance }} has no replica",
+            "The master has no connected replica: losing it loses its slots until an operator intervenes."));
+    }
+    groups.push({ name: "bss-redis", rules: redisRules });
+    const g = `job="${JOBS.kong}"`;
+    groups.push({
+        name: "bss-kong",
+        rules: [
+            rule("KongHigh5xxRatio",
+                `sum(rate(kong_http_requests_total{${g}, code=~"5.."}[5m])) / sum(rate(kong_http_requests_total{${g}}[5m])) > ${inputs.kong5xxRatio}`,
+                "5m", "warning",
+                "Kong answers too many 5xx",
+                `{{ $value | humanizePercentage }} of Kong's responses are 5xx (threshold ${inputs.kong5xxRatio}).`),
+            rule("KongHighP99Latency",
+                `histogram_quantile(0.99, sum by (le) (rate(kong_request_latency_ms_bucket{${g}}[5m]))) > ${inputs.kongP99LatencyMs}`,
+                "10m", "warning",
+                "Kong's p99 latency is high",
+                `99 % of requests take up to {{ $value }} ms (threshold ${inputs.kongP99LatencyMs} ms).`),
+        ],
+    });
+    return groups;
+}
+
+/** The plain rules file (`rule_files:` of any Prometheus). */
+export function renderRulesFile(groups: RuleGroup[]): string {
+    return yaml.dump({ groups }, { lineWidth: -1, noRefs: true });
+}

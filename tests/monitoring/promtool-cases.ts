@@ -1,0 +1,153 @@
+/**
+ * `promtool test rules` cases for every alert of components/monitoring/rules.ts (rendered with ALL_RULES): one set of
+ * series that must fire and one that must not, each a small story of what an exporter would report.
+ */
+import * as yaml from "js-yaml";
+import { AlertRule, RuleGroup } from "../../components/monitoring/rules";
+
+export interface AlertCase {
+    /** Input series (promtool's `series`/`values` notation, one sample a minute). */
+    fire: { series: string; values: string }[];
+    /** When the alert must be firing. */
+    at: string;
+    /** Labels of the firing alert besides alertname and severity, and the value its annotations show. */
+    labels: Record<string, string>;
+    value: number;
+    /** Series that must not fire the alert at `at`. */
+    quiet: { series: string; values: string }[];
+}
+
+const s = (series: string, values: string) => ({ series, values });
+
+export const CASES: Record<string, AlertCase> = {
+    KafkaOfflinePartitions: {
+        fire: [s('kafka_controller_kafkacontroller_offlinepartitionscount{job="kafka",pod="kafka-0"}', "1x10"), s('kafka_controller_kafkacontroller_offlinepartitionscount{job="kafka",pod="kafka-1"}', "0x10")],
+        at: "5m", labels: {}, value: 1,
+        quiet: [s('kafka_controller_kafkacontroller_offlinepartitionscount{job="kafka",pod="kafka-0"}', "0x10")],
+    },
+    KafkaUnderMinIsrPartitions: {
+        fire: [s('kafka_server_replicamanager_underminisrpartitioncount{job="kafka",pod="kafka-0"}', "2x10")],
+        at: "5m", labels: {}, value: 2,
+        quiet: [s('kafka_server_replicamanager_underminisrpartitioncount{job="kafka",pod="kafka-0"}', "0x10")],
+    },
+    KafkaUnderReplicatedPartitions: {
+        fire: [s('kafka_server_replicamanager_underreplicatedpartitions{job="kafka",pod="kafka-0"}', "3x10"), s('kafka_server_replicamanager_underreplicatedpartitions{job="kafka",pod="kafka-1"}', "0x10")],
+        at: "5m", labels: {}, value: 3,
+        // Partitions of another job (a second Kafka) are not this stack's.
+        quiet: [s('kafka_server_replicamanager_underreplicatedpartitions{job="kafka",pod="kafka-0"}', "0x10"), s('kafka_server_replicamanager_underreplicatedpartitions{job="other",pod="x"}', "5x10")],
+    },
+    KafkaActiveControllerCount: {
+        fire: [s('kafka_controller_kafkacontroller_activecontrollercount{job="kafka",pod="kafka-0"}', "0x10"), s('kafka_controller_kafkacontroller_activecontrollercount{job="kafka",pod="kafka-1"}', "0x10")],
+        at: "5m", labels: {}, value: 0,
+        quiet: [s('kafka_controller_kafkacontroller_activecontrollercount{job="kafka",pod="kafka-0"}', "1x10"), s('kafka_controller_kafkacontroller_activecontrollercount{job="kafka",pod="kafka-1"}', "0x10")],
+    },
+    KafkaBrokerDown: {
+        fire: [s('kafka_server_kafkaserver_brokerstate{job="kafka",pod="kafka-0"}', "3x10"), s('kafka_server_kafkaserver_brokerstate{job="kafka",pod="kafka-1"}', "3x10"), s('kafka_server_kafkaserver_brokerstate{job="kafka",pod="kafka-2"}', "6x10")],
+        at: "5m", labels: {}, value: 2,
+        quiet: [0, 1, 2].map((i) => s(`kafka_server_kafkaserver_brokerstate{job="kafka",pod="kafka-${i}"}`, "3x10")),
+    },
+    ZooKeeperQuorumLost: {
+        fire: [s('up{job="zookeeper",pod="zookeeper-0"}', "1x10"), s('up{job="zookeeper",pod="zookeeper-1"}', "0x10"), s('up{job="zookeeper",pod="zookeeper-2"}', "0x10")],
+        at: "5m", labels: {}, value: 1,
+        quiet: [s('up{job="zookeeper",pod="zookeeper-0"}', "1x10"), s('up{job="zookeeper",pod="zookeeper-1"}', "1x10"), s('up{job="zookeeper",pod="zookeeper-2"}', "0x10")],
+    },
+    KafkaConsumerGroupLag: {
+        fire: [
+            s('kafka_consumergroup_lag{job="kafka-exporter",consumergroup="billing",topic="cdr",partition="0"}', "1500x20"),
+            s('kafka_consumergroup_lag{job="kafka-exporter",consumergroup="billing",topic="cdr",partition="1"}', "500x20"),
+        ],
+        at: "15m", labels: { consumergroup: "billing", topic: "cdr" }, value: 2000,
+        quiet: [
+            s('kafka_consumergroup_lag{job="kafka-exporter",consumergroup="billing",topic="cdr",partition="0"}', "400x20"),
+            s('kafka_consumergroup_lag{job="kafka-exporter",consumergroup="billing",topic="cdr",partition="1"}', "400x20"),
+            // A group nobody declared is not alerted on, however far behind.
+            s('kafka_consumergroup_lag{job="kafka-exporter",consumergroup="adhoc",topic="cdr",partition="0"}', "50000x20"),
+        ],
+    },
+    RedisClusterStateNotOk: {
+        fire: [s('redis_cluster_state{job="redis",instance="10.244.1.5:9121"}', "0x10")],
+        at: "5m", labels: { job: "redis", instance: "10.244.1.5:9121" }, value: 0,
+        quiet: [s('redis_cluster_state{job="redis",instance="10.244.1.5:9121"}', "1x10")],
+    },
+    RedisClusterSlotsNotCovered: {
+        fire: [s('redis_cluster_slots_ok{job="redis",instance="10.244.1.5:9121"}', "16000x10")],
+        at: "5m", labels: { job: "redis", instance: "10.244.1.5:9121" }, value: 16000,
+        quiet: [s('redis_cluster_slots_ok{job="redis",instance="10.244.1.5:9121"}', "16384x10")],
+    },
+    RedisMemoryHigh: {
+        fire: [s('redis_memory_used_bytes{job="redis",instance="a:9121"}', "950x15"), s('redis_memory_max_bytes{job="redis",instance="a:9121"}', "1000x15")],
+        at: "10m", labels: { job: "redis", instance: "a:9121" }, value: 0.95,
+        quiet: [
+            s('redis_memory_used_bytes{job="redis",instance="a:9121"}', "800x15"), s('redis_memory_max_bytes{job="redis",instance="a:9121"}', "1000x15"),
+            // No maxmemory set (0): no ratio, no alert.
+            s('redis_memory_used_bytes{job="redis",instance="b:9121"}', "950x15"), s('redis_memory_max_bytes{job="redis",instance="b:9121"}', "0x15"),
+        ],
+    },
+    RedisMasterWithoutReplica: {
+        fire: [s('redis_connected_slaves{job="redis",instance="a:9121"}', "0x15"), s('redis_instance_info{job="redis",instance="a:9121",role="master"}', "1x15")],
+        at: "10m", labels: { job: "redis", instance: "a:9121" }, value: 0,
+        quiet: [
+            s('redis_connected_slaves{job="redis",instance="a:9121"}', "1x15"), s('redis_instance_info{job="redis",instance="a:9121",role="master"}', "1x15"),
+            // Replicas have no replicas of their own.
+            s('redis_connected_slaves{job="redis",instance="b:9121"}', "0x15"), s('redis_instance_info{job="redis",instance="b:9121",role="slave"}', "1x15"),
+        ],
+    },
+    KongHigh5xxRatio: {
+        fire: [s('kong_http_requests_total{job="kong",service="api",code="200"}', "0+90x20"), s('kong_http_requests_total{job="kong",service="api",code="500"}', "0+10x20")],
+        at: "15m", labels: {}, value: 0.1,
+        quiet: [s('kong_http_requests_total{job="kong",service="api",code="200"}', "0+99x20"), s('kong_http_requests_total{job="kong",service="api",code="503"}', "0+1x20")],
+    },
+    KongHighP99Latency: {
+        fire: [
+            s('kong_request_latency_ms_bucket{job="kong",service="api",le="1000"}', "0x30"),
+            s('kong_request_latency_ms_bucket{job="kong",service="api",le="3000"}', "0+10x30"),
+            s('kong_request_latency_ms_bucket{job="kong",service="api",le="+Inf"}', "0+10x30"),
+        ],
+        at: "20m", labels: {}, value: 2980,
+        quiet: [
+            s('kong_request_latency_ms_bucket{job="kong",service="api",le="1000"}', "0+10x30"),
+            s('kong_request_latency_ms_bucket{job="kong",service="api",le="3000"}', "0+10x30"),
+            s('kong_request_latency_ms_bucket{job="kong",service="api",le="+Inf"}', "0+10x30"),
+        ],
+    },
+};
+
+/** Prometheus' `humanizePercentage`: `%.4g%%` of the value times 100. */
+function humanizePercentage(value: number): string {
+    return `${Number((value * 100).toPrecision(4))}%`;
+}
+
+/** An alert annotation as Prometheus expands it for these values. */
+export function expand(template: string, labels: Record<string, string>, value: number): string {
+    return template
+        .replace(/\{\{ \$value \| humanizePercentage \}\}/g, humanizePercentage(value))
+        .replace(/\{\{ \$value \}\}/g, String(value))
+        .replace(/\{\{ \$labels\.(\w+) \}\}/g, (_, name) => labels[name] ?? "");
+}
+
+/** promtool's unit-test file for `rulesFile`: a firing and a quiet test per alert. */
+export function renderPromtoolTests(rulesFile: string, groups: RuleGroup[]): string {
+    const rules = new Map<string, AlertRule>(groups.flatMap((g) => g.rules.map((r) => [r.alert, r] as [string, AlertRule])));
+    const tests = [...rules.values()].flatMap((rule) => {
+        const c = CASES[rule.alert];
+        if (!c) {
+            throw new Error(`no promtool case for ${rule.alert}`);
+        }
+        const annotations = Object.fromEntries(Object.entries(rule.annotations).map(([k, v]) => [k, expand(v, c.labels, c.value)]));
+        return [
+            {
+                name: `${rule.alert} fires`,
+                interval: "1m",
+                input_series: c.fire,
+                alert_rule_test: [{ eval_time: c.at, alertname: rule.alert, exp_alerts: [{ exp_labels: { ...c.labels, severity: rule.labels.severity }, exp_annotations: annotations }] }],
+            },
+            {
+                name: `${rule.alert} stays quiet`,
+                interval: "1m",
+                input_series: c.quiet,
+                alert_rule_test: [{ eval_time: c.at, alertname: rule.alert, exp_alerts: [] }],
+            },
+        ];
+    });
+    return yaml.dump({ rule_files: [rulesFile], evaluation_interval: "1m", tests }, { lineWidth: -1 });
+}
