@@ -56,8 +56,8 @@ let applyWarnings = "";
  * A script in the cluster's client network namespace. Not through `cluster.runClient`: its stdin write can fail
  * with EPIPE when the command exits first (bash -c never reads stdin), an error nothing there handles.
  */
-async function inClientNetns(script: string): Promise<{ stdout: string }> {
-    return { stdout: await hostCommand("ip", ["netns", "exec", CLIENT_NETNS, "bash", "-c", script]) };
+async function inClientNetns(script: string): Promise<{ code: number; stderr: string; stdout: string }> {
+    return { code: 0, stderr: "", stdout: await hostCommand("ip", ["netns", "exec", CLIENT_NETNS, "bash", "-c", script]) };
 }
 
 async function policyLog(): Promise<string> {
@@ -246,6 +246,10 @@ describe("real connections between real pods", () => {
             const result = source.exec
                 ? await cluster.exec(source.exec.namespace, source.exec.pod, source.exec.container, ["bash", "-c", script], { timeoutMs: 60_000 })
                 : await inClientNetns(script);
+            if (result.code !== 0) {
+                // The probe script itself always exits 0: anything else is the exec failing, not a connection.
+                throw new Error(`probing from ${source.id} failed (exit ${result.code}): ${result.stderr.trim() || "no stderr"}\n${result.stdout}`);
+            }
             const parsed = parseProbeOutput(result.stdout, indexes.map((i) => `p${i}`));
             indexes.forEach((i) => (outcomes[i] = parsed.get(`p${i}`)!));
         }));
