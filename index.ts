@@ -9,6 +9,8 @@ import { KafkaCluster } from "./components/kafka";
 import { ZookeeperEnsemble } from "./components/zookeeper";
 import { refuseFewerPartitions } from "./components/topics/partition-guard";
 import { KafkaTopics } from "./components/topics/topics";
+import { refuseBrokerRemoval } from "./components/kafka/rebalance/broker-guard";
+import { KafkaRebalance } from "./components/kafka/rebalance";
 import { RedisCluster } from "./components/redis";
 import { KongGateway } from "./components/kong/gateway";
 import { Akhq } from "./components/akhq";
@@ -19,6 +21,8 @@ import { brokerJmxTransformation, Monitoring } from "./components/monitoring";
 const settings = readStackSettings();
 // Before the first resource: every registration waits until the last deployment's partition counts are checked.
 const partitionGuard = refuseFewerPartitions(settings.topics);
+// Likewise: a lower broker count waits until the last deployment's brokers are known to be drained.
+refuseBrokerRemoval(settings.kafka.brokers, settings.namespace, settings.stack);
 
 const namespace = new k8s.core.v1.Namespace("namespace", {
     metadata: {
@@ -77,6 +81,16 @@ const topics = new KafkaTopics("topics", {
 });
 /** What the topic resources report; read back by the next update (components/topics/partition-guard.ts: `PARTITIONS_OUTPUT`). */
 export const topicPartitions = topics.partitions;
+
+const rebalance = new KafkaRebalance("kafka-rebalance", {
+    namespace: settings.namespace,
+    settings: settings.kafka,
+    topics: settings.topics,
+    dependsOn: [kafka.statefulSet, topics],
+});
+/** Read back by the next update (components/kafka/rebalance/broker-guard.ts: `BROKERS_OUTPUT`, `BROKER_REPLICAS_OUTPUT`). */
+export const kafkaBrokers = settings.kafka.brokers;
+export const kafkaBrokerReplicas = rebalance.replicasPerBroker;
 
 const redis = new RedisCluster("redis", {
     namespace: settings.namespace,

@@ -28,6 +28,16 @@ export interface KafkaSettings {
     placement: Placement;
     /** Image of the kafka-exporter Deployment that publishes broker, topic and consumer-lag metrics. */
     exporterImage: string;
+    /**
+     * Replication throttle (bytes/s, per broker) of every partition reassignment: the rebalance Job after a scale-out
+     * and `npm run kafka:drain`. Default 52428800 (50 MB/s): a laptop's disk keeps serving clients meanwhile.
+     */
+    reassignmentThrottleBytes: number;
+    /**
+     * How long a (re)started broker's readiness waits for it to rejoin the ISR of every partition it hosts before it
+     * passes anyway and reports the partitions still behind (components/kafka/probe.sh). Default 300 s.
+     */
+    catchUpSeconds: number;
 }
 
 interface KafkaInput {
@@ -47,6 +57,8 @@ interface KafkaInput {
     zookeeperChroot: string;
     placement: Placement;
     exporterImage: string;
+    reassignmentThrottleBytes: number;
+    catchUpSeconds: number;
 }
 
 const reader = object<KafkaInput>({
@@ -66,10 +78,14 @@ const reader = object<KafkaInput>({
     zookeeperChroot: string(/^\/[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/, "a ZooKeeper path such as \"/bss-kafka\""),
     placement: oneOf("preferred", "required"),
     exporterImage: pinnedImage,
+    reassignmentThrottleBytes: integer(1024),
+    catchUpSeconds: integer(10, 86400),
 });
 
 export const DEFAULT_EXTERNAL_PORT_BASE = 9092;
 export const DEFAULT_KAFKA_NODE_PORT_BASE = 30092;
+/** 50 MB/s per broker for reassignment traffic. */
+export const DEFAULT_REASSIGNMENT_THROTTLE_BYTES = 52_428_800;
 
 /** Replication the cluster can honour: three copies where there are three brokers, fewer on smaller clusters. */
 export function replicationFor(brokers: number, wanted = 3): number {
@@ -131,6 +147,8 @@ export function readKafka(raw: unknown, ctx: SettingsContext, problems: Problems
         zookeeperChroot: given.zookeeperChroot ?? "/bss-kafka",
         placement: given.placement ?? (ctx.environment === "dev" ? "preferred" : "required"),
         exporterImage: given.exporterImage ?? "danielqsj/kafka-exporter:v1.9.0",
+        reassignmentThrottleBytes: given.reassignmentThrottleBytes ?? DEFAULT_REASSIGNMENT_THROTTLE_BYTES,
+        catchUpSeconds: given.catchUpSeconds ?? 300,
     };
 }
 

@@ -16,6 +16,8 @@ import { dataVolumeClaim } from "../shared/storage";
 import { brokerHost, externalServiceName, KAFKA_HEADLESS, KAFKA_NAME, KAFKA_PATHS, KAFKA_PORTS, renderServerProperties } from "./config";
 
 export const EXPORTER_NAME = "kafka-exporter";
+/** The well-known node label of a node's zone, which PodTopologyLabels copies onto pods bound to it. */
+export const ZONE_LABEL = "topology.kubernetes.io/zone";
 export const EXPORTER_PORT = 9308;
 /** The kafka-exporter image's user (nobody). */
 const EXPORTER_UID = 65534;
@@ -90,6 +92,10 @@ export function buildKafkaObjects(namespace: string, settings: KafkaSettings, zo
         { name: "KAFKA_HEADLESS_SERVICE", value: KAFKA_HEADLESS },
         { name: "KAFKA_EXTERNAL_HOST", value: settings.externalHost },
         { name: "KAFKA_EXTERNAL_PORTS", value: settings.externalPorts.join(",") },
+        { name: "KAFKA_CATCH_UP_SECONDS", value: String(settings.catchUpSeconds) },
+        // The node's zone as broker.rack: the API server copies it onto the pod at binding (PodTopologyLabels
+        // admission); empty where it does not, and start.sh then sets no rack.
+        { name: "KAFKA_BROKER_RACK", valueFrom: { fieldRef: { fieldPath: `metadata.labels['${ZONE_LABEL}']` } } },
     ];
 
     const statefulSet: k8s.apps.v1.StatefulSetArgs = {

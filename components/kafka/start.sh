@@ -37,17 +37,26 @@ if ! [[ "$listeners" =~ INTERNAL://:([0-9]+) ]]; then
 fi
 internal_port="${BASH_REMATCH[1]}"
 
+# broker.rack: the node's zone, copied onto the pod by the API server (PodTopologyLabels) and passed in through
+# the downward API. Without it Kafka places replicas without regard to zones, which this line reports.
+rack="${KAFKA_BROKER_RACK:-}"
 {
     cat "$config_dir/server.properties"
     echo "broker.id=$ordinal"
     echo "advertised.listeners=INTERNAL://$pod.$headless.$namespace.svc.$domain:$internal_port,EXTERNAL://$external_host:$external_port"
+    if [ -n "$rack" ]; then
+        echo "broker.rack=$rack"
+    fi
 } >"$runtime_dir/server.properties"
+# The readiness probe's catch-up bound counts from here (probe.sh).
+date +%s >"$runtime_dir/started-at"
+rm -f "$runtime_dir/catch-up-reported"
 
 heap_mb=$((memory_mb * heap_percent / 100))
 if [ "$heap_mb" -gt "$heap_max_mb" ]; then
     heap_mb="$heap_max_mb"
 fi
-echo "kafka-start: $pod is broker $ordinal, EXTERNAL $external_host:$external_port, heap ${heap_mb}m of ${memory_mb}Mi"
+echo "kafka-start: $pod is broker $ordinal, EXTERNAL $external_host:$external_port, rack ${rack:-none (no zone label on the pod)}, heap ${heap_mb}m of ${memory_mb}Mi"
 
 # The Prometheus JMX exporter agent when the monitoring module adds it (KAFKA_JMX_AGENT=<jar>=<port>:<config>).
 agent=()

@@ -24,6 +24,11 @@ export interface KafkaClusterOptions {
     cluster?: TestCluster;
     /** Bound for ZooKeeper, then the brokers, to turn Ready; default 300 000 ms. */
     readyTimeoutMs?: number;
+    /**
+     * Also apply the rebalance Job (components/kafka/rebalance) and its ConfigMap. Default false: under Pulumi it runs
+     * after the declared topics exist, which this harness does not create.
+     */
+    rebalance?: boolean;
 }
 
 export interface RunningKafkaCluster {
@@ -107,7 +112,7 @@ export async function startKafkaCluster(options: KafkaClusterOptions = {}): Prom
         const started = Date.now();
         // Only Kafka and ZooKeeper: the rest of the stack (Redis, Kong's Secret, AKHQ's config) is not this harness's.
         const objects = clusterManifests(rendered).filter((m) => m.kind === "Namespace"
-            || /^(kafka|zookeeper)/.test(m.metadata?.name ?? ""));
+            || (/^(kafka|zookeeper)/.test(m.metadata?.name ?? "") && (options.rebalance || !/^kafka-rebalance-/.test(m.metadata.name))));
         await cluster.apply(objects);
         await cluster.waitReady(namespace, ZOOKEEPER, zookeeperReplicas, readyTimeoutMs);
         await cluster.waitReady(namespace, KAFKA, brokers, readyTimeoutMs);

@@ -45,7 +45,7 @@ async function derive(stack: string, config: StackConfig, extra: Endpoint[] = []
 }
 
 const sorted = (...names: string[]) => [...new Set(names)].sort();
-const OUR_PODS = ["akhq", "kafka", "kafka-exporter", "kong", "redis-cluster", "redis-cluster-bootstrap", "zookeeper"];
+const OUR_PODS = ["akhq", "kafka", "kafka-exporter", "kafka-rebalance-3", "kong", "redis-cluster", "redis-cluster-bootstrap", "zookeeper"];
 /** Every pod of the namespace: the default Kafka and Redis clients. */
 const NAMESPACE_PODS = [...OUR_PODS, "app"];
 /** Where NodePort and LoadBalancer traffic may come from: other namespaces and outside the cluster. */
