@@ -33,16 +33,26 @@ export const LEFT_OUT = {
     "StatefulSet/zookeeper initContainer metrics-jars": "zookeeper-prometheus-metrics is not served by the Maven mirror here",
 } as const;
 
+/** Options of `clusterManifests`. */
+export interface ClusterManifestOptions {
+    /**
+     * Keep the Kafka rebalance Job and its ConfigMap (`kafka-rebalance-<brokers>`). Default false: under Pulumi it runs
+     * after the declared topics exist, which applying the manifests alone does not create.
+     */
+    rebalanceJob?: boolean;
+}
+
 /**
  * The render's Kubernetes objects as the test cluster runs them (see LEFT_OUT). Secrets carry their real values
  * (the render's files redact them): set the ones a test needs to know through the stack's secret config.
  */
-export function clusterManifests(rendered: RenderedStack): Record<string, any>[] {
+export function clusterManifests(rendered: RenderedStack, options: ClusterManifestOptions = {}): Record<string, any>[] {
     const secrets = new Map(rendered.resources.filter((r) => r.type === "kubernetes:core/v1:Secret")
         .map((r) => [`${r.inputs.metadata.namespace}/${r.inputs.metadata.name}`, r.inputs]));
     return rendered.manifests
         .map((m) => (m.kind === "Secret" ? secrets.get(`${m.metadata.namespace}/${m.metadata.name}`) ?? m : m))
         .filter((m) => !(m.kind === "Deployment" && ["kafka-exporter", "akhq"].includes(m.metadata.name)))
+        .filter((m) => options.rebalanceJob || !/^kafka-rebalance-/.test(m.metadata?.name ?? ""))
         .map(withBakedJmxAgent)
         .map((m) => {
             if (m.kind !== "StatefulSet" || !["redis-cluster", "zookeeper"].includes(m.metadata.name)) {

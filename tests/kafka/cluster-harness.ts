@@ -111,8 +111,8 @@ export async function startKafkaCluster(options: KafkaClusterOptions = {}): Prom
     try {
         const started = Date.now();
         // Only Kafka and ZooKeeper: the rest of the stack (Redis, Kong's Secret, AKHQ's config) is not this harness's.
-        const objects = clusterManifests(rendered).filter((m) => m.kind === "Namespace"
-            || (/^(kafka|zookeeper)/.test(m.metadata?.name ?? "") && (options.rebalance || !/^kafka-rebalance-/.test(m.metadata.name))));
+        const objects = clusterManifests(rendered, { rebalanceJob: options.rebalance }).filter((m) => m.kind === "Namespace"
+            || /^(kafka|zookeeper)/.test(m.metadata?.name ?? ""));
         await cluster.apply(objects);
         await cluster.waitReady(namespace, ZOOKEEPER, zookeeperReplicas, readyTimeoutMs);
         await cluster.waitReady(namespace, KAFKA, brokers, readyTimeoutMs);
