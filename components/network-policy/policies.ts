@@ -16,6 +16,7 @@ import { RedisSettings } from "../../settings/redis";
 import { AKHQ_NAME, AKHQ_PORTS } from "../akhq/config";
 import { KAFKA_NAME, KAFKA_PORTS } from "../kafka/config";
 import { EXPORTER_NAME, EXPORTER_PORT } from "../kafka/objects";
+import { REBALANCE_NAME } from "../kafka/rebalance/objects";
 import { KONG_POD_SELECTOR, loadBaseValues } from "../kong/values";
 import { BUS_PORT, CLIENT_PORT, METRICS_PORT } from "../redis/config";
 import { NAMES as REDIS_NAMES } from "../redis/manifests";
@@ -100,11 +101,12 @@ const REDIS_BOOTSTRAP = selectorLabels(REDIS_NAMES.bootstrapJob);
 const ZOOKEEPER = selectorLabels(ZOOKEEPER_NAME);
 const KAFKA = selectorLabels(KAFKA_NAME);
 const KAFKA_EXPORTER = selectorLabels(EXPORTER_NAME);
+const KAFKA_REBALANCE = selectorLabels(REBALANCE_NAME);
 const AKHQ = selectorLabels(AKHQ_NAME);
 const KONG = { ...KONG_POD_SELECTOR };
 
 /** Every workload of this stack, by the label value its pods carry in `app.kubernetes.io/name`. */
-const STACK_WORKLOADS = [ZOOKEEPER, KAFKA, KAFKA_EXPORTER, REDIS_NODE, REDIS_BOOTSTRAP, AKHQ, KONG].map((s) => s["app.kubernetes.io/name"]);
+const STACK_WORKLOADS = [ZOOKEEPER, KAFKA, KAFKA_EXPORTER, KAFKA_REBALANCE, REDIS_NODE, REDIS_BOOTSTRAP, AKHQ, KONG].map((s) => s["app.kubernetes.io/name"]);
 
 export function kongContainerPorts(values: Record<string, any> = loadBaseValues()): KongContainerPorts {
     return {
@@ -210,7 +212,8 @@ export function buildNetworkPolicies(spec: NetworkPolicySpec): NetworkPolicyMani
             ingress: [
                 // INTERNAL carries replication and controller traffic between brokers, the exporter's and AKHQ's
                 // admin clients and the namespace's producers and consumers (they dial the advertised pod names).
-                { from: [pods(KAFKA), pods(KAFKA_EXPORTER), pods(AKHQ), ...clientPeers(settings.kafkaClients)], ports: tcp(KAFKA_PORTS.internal) },
+                // The rebalance Job's reassignments too, whoever else counts as a client.
+                { from: [pods(KAFKA), pods(KAFKA_EXPORTER), pods(KAFKA_REBALANCE), pods(AKHQ), ...clientPeers(settings.kafkaClients)], ports: tcp(KAFKA_PORTS.internal) },
                 // EXTERNAL is published on a NodePort of every node for clients outside the cluster: from anywhere.
                 anywhere(KAFKA_PORTS.external),
             ],
@@ -222,6 +225,9 @@ export function buildNetworkPolicies(spec: NetworkPolicySpec): NetworkPolicyMani
         }),
         ...workload("kafka-exporter", { matchLabels: KAFKA_EXPORTER }, {
             ingress: monitoring(settings, EXPORTER_PORT),
+            egress: [{ to: [pods(KAFKA)], ports: tcp(KAFKA_PORTS.internal) }],
+        }),
+        ...workload("kafka-rebalance", { matchLabels: KAFKA_REBALANCE }, {
             egress: [{ to: [pods(KAFKA)], ports: tcp(KAFKA_PORTS.internal) }],
         }),
         // The clients' side of the INTERNAL rule above: default deny stops their egress too.

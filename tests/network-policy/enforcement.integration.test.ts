@@ -72,11 +72,16 @@ async function waitStackReady(selector: string, count: number): Promise<void> {
     }, 2_000);
 }
 
-async function waitBootstrapComplete(): Promise<void> {
-    await eventually("Redis bootstrap Job complete", 300_000, async () => {
-        const job = await cluster.json(["-n", NAMESPACE, "get", "job", BOOTSTRAP_JOB]);
-        return (job.status.conditions ?? []).some((c: any) => c.type === "Complete" && c.status === "True");
-    }, 2_000);
+/** Every Job of the render (the Redis bootstrap, the Kafka rebalance) complete: a finished Job's pod is no probe source. */
+async function waitJobsComplete(): Promise<void> {
+    const jobs = clusterManifests(rendered).filter((m) => m.kind === "Job").map((m) => String(m.metadata.name));
+    expect(jobs).toContain(BOOTSTRAP_JOB);
+    for (const name of jobs) {
+        await eventually(`Job ${name} complete`, 300_000, async () => {
+            const job = await cluster.json(["-n", NAMESPACE, "get", "job", name]);
+            return (job.status.conditions ?? []).some((c: any) => c.type === "Complete" && c.status === "True");
+        }, 2_000);
+    }
 }
 
 beforeAll(async () => {
@@ -107,14 +112,14 @@ afterAll(async () => {
 }, 300_000);
 
 describe("the dev stack under kube-router's enforcement", () => {
-    it("is applied whole with its NetworkPolicies and comes up on node-a: ZooKeeper and three brokers Ready, the Redis bootstrap Job complete", async () => {
+    it("is applied whole with its NetworkPolicies and comes up on node-a: ZooKeeper and three brokers Ready, every Job complete", async () => {
         expect(applyWarnings.trim()).toBe("");
         const applied = await cluster.json(["-n", NAMESPACE, "get", "networkpolicy"]);
         expect(applied.items.map((p: any) => p.metadata.name).sort()).toEqual(renderedPolicies(rendered).map((p) => p.metadata.name).sort());
 
         await waitStackReady(ZOOKEEPER, 1);
         await waitStackReady(KAFKA, 3);
-        await waitBootstrapComplete();
+        await waitJobsComplete();
         await waitStackReady(REDIS, 1);
         const pods = (await cluster.pods(NAMESPACE, "app.kubernetes.io/part-of=bss")).filter((p) => !p.name.startsWith(PROBE_POD_PREFIX));
         expect(pods.length).toBeGreaterThanOrEqual(6);
@@ -144,7 +149,7 @@ describe("real connections between real pods", () => {
     beforeAll(async () => {
         await waitStackReady(ZOOKEEPER, 1);
         await waitStackReady(KAFKA, 3);
-        await waitBootstrapComplete();
+        await waitJobsComplete();
         await waitStackReady(REDIS, 1);
 
         const stackPods = (await cluster.json(["-n", NAMESPACE, "get", "pods"])).items

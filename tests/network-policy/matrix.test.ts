@@ -194,7 +194,7 @@ it("follows bss:networkPolicy's clients and monitoring namespace and Kong's expo
     expect(allowedSources(custom.rows)).toEqual({
         ...devMatrix(),
         "zookeeper:7000": [],
-        "kafka:9092": sorted("akhq", "apps", "kafka", "kafka-client", "kafka-exporter"),
+        "kafka:9092": sorted("akhq", "apps", "kafka", "kafka-client", "kafka-exporter", "kafka-rebalance-3"),
         "kafka:9094": sorted(...ANYWHERE_ELSE, "backend"),
         "kafka-exporter:9308": [],
         "redis-cluster:7000": sorted("redis-client", "redis-cluster", "redis-cluster-bootstrap"),
