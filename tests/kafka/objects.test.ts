@@ -102,6 +102,8 @@ describe("broker objects", () => {
             KAFKA_EXTERNAL_HOST: "kafka.example.net",
             KAFKA_EXTERNAL_PORTS: "19092,19093,19094",
             KAFKA_HEADLESS_SERVICE: "kafka-headless",
+            KAFKA_CATCH_UP_SECONDS: "300",
+            KAFKA_BROKER_RACK: { fieldRef: { fieldPath: "metadata.labels['topology.kubernetes.io/zone']" } },
         });
     });
 

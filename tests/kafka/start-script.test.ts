@@ -60,6 +60,25 @@ describe("components/kafka/start.sh", () => {
         expect(run.javaConfig.slice(shared.length).trim().split("\n").map((l) => l.split("=")[0])).toEqual(["broker.id", "advertised.listeners"]);
     });
 
+    it("sets broker.rack to the zone the downward API hands it, and none without one", () => {
+        const zoned = start({}, { POD_NAME: "kafka-1", KAFKA_BROKER_RACK: "zone-b" });
+        expect(property(zoned, "broker.rack")).toEqual(["zone-b"]);
+        expect(zoned.stdout).toMatch(/rack zone-b,/);
+        const plain = start({}, { POD_NAME: "kafka-1", KAFKA_BROKER_RACK: "" });
+        expect(property(plain, "broker.rack")).toEqual([]);
+        expect(plain.stdout).toMatch(/rack none \(no zone label on the pod\)/);
+    });
+
+    it("stamps its start time for the readiness probe's catch-up bound and clears the last start's report", () => {
+        const run = start({}, { POD_NAME: "kafka-0" });
+        const runtime = path.join(run.dir, "runtime");
+        const stamp = Number(fs.readFileSync(path.join(runtime, "started-at"), "utf8"));
+        expect(Math.abs(stamp - Date.now() / 1000)).toBeLessThan(60);
+        fs.writeFileSync(path.join(runtime, "catch-up-reported"), "");
+        start({}, { POD_NAME: "kafka-0", KAFKA_RUNTIME_DIR: runtime });
+        expect(fs.existsSync(path.join(runtime, "catch-up-reported"))).toBe(false);
+    });
+
     it.each([
         ["1024", "512m"],
         ["4096", "2048m"],
