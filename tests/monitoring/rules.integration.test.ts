@@ -9,7 +9,8 @@ import * as os from "os";
 import * as path from "path";
 import { ALL_RULES } from "../../components/monitoring/metrics";
 import { buildRuleGroups, renderRulesFile } from "../../components/monitoring/rules";
-import { RULES_FILE } from "../../components/monitoring/objects";
+import * as yaml from "js-yaml";
+import { RULES_FILE, SCRAPE_FILE } from "../../components/monitoring/objects";
 import { object, renderIsolated, stackFile } from "../helpers/render";
 import { renderPromtoolTests } from "./promtool-cases";
 import { prometheusTool } from "./prometheus-tools";
@@ -33,6 +34,20 @@ it.each(["dev", "prod"])("accepts the rules file the %s stack renders into its C
     fs.writeFileSync(path.join(dir, `${stack}.rules.yaml`), rules);
     const check = promtool("check", "rules", `${stack}.rules.yaml`);
     expect(check.output).toMatch(/SUCCESS: \d+ rules found/);
+    expect(check.code).toBe(0);
+});
+
+it("accepts the rendered scrape config and rules file as a Prometheus configuration (prod, agent on: every alert but the lag one, which needs declared groups)", async () => {
+    const config = stackFile("prod");
+    config.values["bss:monitoring"] = JSON.stringify({ jmxAgent: { mavenRepository: "https://maven.example/maven2" } });
+    const rendered = await renderIsolated("prod", config);
+    fs.writeFileSync(path.join(dir, "prod-agent.rules.yaml"), object(rendered, "ConfigMap", "bss-alert-rules").data[RULES_FILE]);
+    const scrape = yaml.load(object(rendered, "ConfigMap", "bss-prometheus-scrape").data[SCRAPE_FILE]) as { scrape_configs: { job_name: string }[] };
+    expect(scrape.scrape_configs.map((c) => c.job_name)).toEqual(["kafka", "kafka-exporter", "zookeeper", "redis", "kong"]);
+    fs.writeFileSync(path.join(dir, "prometheus.yml"), yaml.dump({ rule_files: ["prod-agent.rules.yaml"], ...scrape }));
+    const check = promtool("check", "config", "prometheus.yml");
+    expect(check.output).toMatch(/SUCCESS: prometheus\.yml is valid prometheus config file syntax/);
+    expect(check.output).toMatch(/SUCCESS: 12 rules found/);
     expect(check.code).toBe(0);
 });
 
