@@ -20,6 +20,7 @@ control_plane_up() {
         --service-account-key-file "$TC_PKI/sa.pub" --service-account-signing-key-file "$TC_PKI/sa.key" \
         --service-cluster-ip-range "$TC_SERVICE_CIDR" \
         --authorization-mode Node,RBAC --enable-admission-plugins NodeRestriction \
+        --feature-gates PodTopologyLabelsAdmission=true \
         --kubelet-preferred-address-types InternalIP \
         --kubelet-client-certificate "$TC_PKI/kubelet-client.crt" --kubelet-client-key "$TC_PKI/kubelet-client.key" \
         --endpoint-reconciler-type none --allow-privileged=false --profiling=false
