@@ -48,6 +48,7 @@ if (settings.networkPolicy.enabled) {
         redis: settings.redis,
         akhq: settings.akhq,
         kong: settings.kong,
+        jmxAgentRepository: settings.monitoring.enabled ? settings.monitoring.jmxAgent.mavenRepository : undefined,
     }, { dependsOn: [namespace] });
 }
 

@@ -17,6 +17,8 @@ export interface NetworkPoliciesArgs {
     akhq: AkhqSettings;
     /** The stack's `bss:kong` slice: the proxy's exposure and every upstream Kong dials; no default. */
     kong: KongSettings;
+    /** The Maven repository the brokers' JMX exporter agent is downloaded from, when they run it. Default: no agent. */
+    jmxAgentRepository?: string;
 }
 
 /**

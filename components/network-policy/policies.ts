@@ -18,6 +18,7 @@ import { KAFKA_NAME, KAFKA_PORTS } from "../kafka/config";
 import { EXPORTER_NAME, EXPORTER_PORT } from "../kafka/objects";
 import { REBALANCE_NAME } from "../kafka/rebalance/objects";
 import { KONG_POD_SELECTOR, loadBaseValues } from "../kong/values";
+import { JMX_AGENT_PORT } from "../monitoring/jmx";
 import { BUS_PORT, CLIENT_PORT, METRICS_PORT } from "../redis/config";
 import { NAMES as REDIS_NAMES } from "../redis/manifests";
 import { labels, selectorLabels } from "../shared/labels";
@@ -90,6 +91,17 @@ export interface NetworkPolicySpec {
     kong: KongSettings;
     /** Default: the container ports in charts/kong/values.yaml. */
     kongPorts?: KongContainerPorts;
+    /**
+     * `bss:monitoring.jmxAgent.mavenRepository` when the brokers run the JMX exporter agent (monitoring on and a
+     * repository set): their init container downloads the jar from it, and the agent serves metrics. Default: no agent.
+     */
+    jmxAgentRepository?: string;
+}
+
+/** The TCP port an http(s) URL connects to. */
+export function urlPort(url: string): number {
+    const parsed = new URL(url);
+    return parsed.port ? Number(parsed.port) : parsed.protocol === "http:" ? 80 : 443;
 }
 
 /** The namespace label the API server sets on every namespace (immutable, equal to its name). */
@@ -216,11 +228,15 @@ export function buildNetworkPolicies(spec: NetworkPolicySpec): NetworkPolicyMani
                 { from: [pods(KAFKA), pods(KAFKA_EXPORTER), pods(KAFKA_REBALANCE), pods(AKHQ), ...clientPeers(settings.kafkaClients)], ports: tcp(KAFKA_PORTS.internal) },
                 // EXTERNAL is published on a NodePort of every node for clients outside the cluster: from anywhere.
                 anywhere(KAFKA_PORTS.external),
+                ...(spec.jmxAgentRepository === undefined ? [] : monitoring(settings, JMX_AGENT_PORT)),
             ],
             egress: [
                 { to: [pods(ZOOKEEPER)], ports: tcp(ZOOKEEPER_PORTS.client) },
                 // Followers fetch from leaders; the controller sends metadata to every broker.
                 { to: [pods(KAFKA)], ports: tcp(KAFKA_PORTS.internal) },
+                // The agent's init container downloads the jar from the Maven repository; its address is not
+                // known before it resolves, so any address on the repository's port only.
+                ...(spec.jmxAgentRepository === undefined ? [] : [{ to: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: tcp(urlPort(spec.jmxAgentRepository)) }]),
             ],
         }),
         ...workload("kafka-exporter", { matchLabels: KAFKA_EXPORTER }, {

@@ -52,7 +52,7 @@ export function clusterManifests(rendered: RenderedStack, options: ClusterManife
     return rendered.manifests
         .map((m) => (m.kind === "Secret" ? secrets.get(`${m.metadata.namespace}/${m.metadata.name}`) ?? m : m))
         .filter((m) => !(m.kind === "Deployment" && ["kafka-exporter", "akhq"].includes(m.metadata.name)))
-        .filter((m) => options.rebalanceJob || !/^kafka-rebalance-/.test(m.metadata?.name ?? ""))
+        .filter((m) => options.rebalanceJob || !(["Job", "ConfigMap"].includes(m.kind) && /^kafka-rebalance-\d+$/.test(m.metadata?.name ?? "")))
         .map(withBakedJmxAgent)
         .map((m) => {
             if (m.kind !== "StatefulSet" || !["redis-cluster", "zookeeper"].includes(m.metadata.name)) {

@@ -1,5 +1,5 @@
 import { loadSettings, Settings } from "../../settings";
-import { buildNetworkPolicies, kongContainerPorts, NetworkPolicyManifest } from "../../components/network-policy/policies";
+import { buildNetworkPolicies, kongContainerPorts, NetworkPolicyManifest, urlPort } from "../../components/network-policy/policies";
 import { kongDestinations, kongUpstreams, upstreamPlace } from "../../components/network-policy/kong-upstreams";
 import { loadBaseValues } from "../../components/kong/values";
 import { buildKongConfig } from "../../components/kong/declarative";
@@ -9,7 +9,8 @@ const settingsOf = (config: Record<string, unknown> = {}): Settings =>
 
 const policiesOf = (config: Record<string, unknown> = {}): NetworkPolicyManifest[] => {
     const s = settingsOf(config);
-    return buildNetworkPolicies({ namespace: s.namespace, settings: s.networkPolicy, redis: s.redis, akhq: s.akhq, kong: s.kong });
+    const jmxAgentRepository = s.monitoring.enabled ? s.monitoring.jmxAgent.mavenRepository : undefined;
+    return buildNetworkPolicies({ namespace: s.namespace, settings: s.networkPolicy, redis: s.redis, akhq: s.akhq, kong: s.kong, jmxAgentRepository });
 };
 const named = (policies: NetworkPolicyManifest[], name: string) => policies.find((p) => p.metadata.name === name)!;
 
@@ -97,5 +98,29 @@ describe("the policies", () => {
         const text = JSON.stringify(policiesOf({ "bss:networkPolicy": { monitoringNamespace: "" }, "bss:kong": { grafana: "grafana.tools.svc:80", prometheus: "prometheus.tools.svc:80", jaeger: "jaeger.tools.svc:80" } }));
         expect(text).not.toContain("monitoring");
         expect(JSON.stringify(policiesOf())).toContain("\"monitoring\"");
+    });
+});
+
+describe("the brokers' JMX exporter agent", () => {
+    const withAgent = (repository: string, monitoring: Record<string, unknown> = {}) =>
+        policiesOf({ "bss:monitoring": { ...monitoring, jmxAgent: { mavenRepository: repository } } });
+
+    it("lets the brokers download the jar on the repository's port only, and the monitoring namespace scrape the agent", () => {
+        const policies = withAgent("https://maven.internal.example:8443/releases");
+        expect(named(policies, "kafka-egress").spec.egress).toContainEqual({ to: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: [{ protocol: "TCP", port: 8443 }] });
+        expect(named(policies, "kafka-ingress").spec.ingress).toContainEqual({
+            from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } }], ports: [{ protocol: "TCP", port: 9404 }],
+        });
+    });
+
+    it("opens neither without the agent, nor when monitoring is off", () => {
+        for (const policies of [policiesOf(), withAgent("https://maven.internal.example/releases", { enabled: false })]) {
+            expect(JSON.stringify(named(policies, "kafka-egress").spec.egress)).not.toContain("0.0.0.0/0");
+            expect(JSON.stringify(named(policies, "kafka-ingress").spec.ingress)).not.toContain("9404");
+        }
+    });
+
+    it("reads the port from the URL: explicit, or the scheme's", () => {
+        expect([urlPort("https://repo.example/maven2"), urlPort("http://repo.example/maven2"), urlPort("https://repo.example:9443/m")]).toEqual([443, 80, 9443]);
     });
 });
