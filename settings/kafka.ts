@@ -11,7 +11,9 @@ export interface KafkaSettings {
     image: string;
     /** Host name clients outside the cluster dial; advertised on the EXTERNAL listener. */
     externalHost: string;
-    /** Host port of broker i, advertised as `externalHost:externalPorts[i]`. */
+    /** Host port of broker 0 (`bss:kafka.externalPortBase`); broker i is advertised on base + i. Default 9092. */
+    externalPortBase: number;
+    /** Host port of broker i, advertised as `externalHost:externalPorts[i]` (= externalPortBase + i). */
     externalPorts: number[];
     /** Fixed nodePort of broker i's external Service. */
     nodePorts: number[];
@@ -131,6 +133,7 @@ export function readKafka(raw: unknown, ctx: SettingsContext, problems: Problems
         brokers,
         image: given.image ?? DEFAULT_KAFKA_IMAGE,
         externalHost: given.externalHost ?? "localhost",
+        externalPortBase,
         externalPorts: ordinals.map((i) => externalPortBase + i),
         nodePorts: ordinals.map((i) => nodePortBase + i),
         storageSize: given.storageSize ?? "10Gi",

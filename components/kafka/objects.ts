@@ -91,7 +91,9 @@ export function buildKafkaObjects(namespace: string, settings: KafkaSettings, zo
         { name: "KAFKA_RUNTIME_DIR", value: KAFKA_PATHS.runtime },
         { name: "KAFKA_HEADLESS_SERVICE", value: KAFKA_HEADLESS },
         { name: "KAFKA_EXTERNAL_HOST", value: settings.externalHost },
-        { name: "KAFKA_EXTERNAL_PORTS", value: settings.externalPorts.join(",") },
+        // A base, not every broker's port: nothing in the pod template depends on the broker count, so a new count
+        // adds or removes pods without rolling the others.
+        { name: "KAFKA_EXTERNAL_PORT_BASE", value: String(settings.externalPortBase) },
         { name: "KAFKA_CATCH_UP_SECONDS", value: String(settings.catchUpSeconds) },
         // The node's zone as broker.rack: the API server copies it onto the pod at binding (PodTopologyLabels
         // admission); empty where it does not, and start.sh then sets no rack.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Container command of every broker. Completes the shared server.properties with what belongs to this pod:
 # broker.id = StatefulSet ordinal, INTERNAL advertised as the pod's headless DNS name, EXTERNAL as
-# <external host>:<that broker's host port>. Sizes the heap from the container memory limit and runs kafka.Kafka
+# <external host>:<external port base + ordinal>. Sizes the heap from the container memory limit and runs kafka.Kafka
 # from $KAFKA_HOME/libs (the apache/kafka image's own command would format a KRaft node instead).
 set -euo pipefail
 
@@ -13,7 +13,7 @@ namespace="${POD_NAMESPACE:?POD_NAMESPACE must be set from the downward API (met
 headless="${KAFKA_HEADLESS_SERVICE:?KAFKA_HEADLESS_SERVICE must name the headless Service}"
 domain="${CLUSTER_DOMAIN:-cluster.local}"
 external_host="${KAFKA_EXTERNAL_HOST:?KAFKA_EXTERNAL_HOST must be set}"
-external_ports="${KAFKA_EXTERNAL_PORTS:?KAFKA_EXTERNAL_PORTS must list one port per broker}"
+external_port_base="${KAFKA_EXTERNAL_PORT_BASE:?KAFKA_EXTERNAL_PORT_BASE must be set (broker i is advertised on base + i)}"
 memory_mb="${MEMORY_LIMIT_MB:?MEMORY_LIMIT_MB must be set from the container memory limit}"
 heap_percent="${HEAP_PERCENT:-50}"
 heap_max_mb="${HEAP_MAX_MB:-6144}"
@@ -23,10 +23,15 @@ if ! [[ "$ordinal" =~ ^[0-9]+$ ]]; then
     echo "kafka-start: pod name '$pod' does not end in a StatefulSet ordinal" >&2
     exit 1
 fi
-IFS=, read -r -a ports <<<"$external_ports"
-external_port="${ports[$ordinal]:-}"
-if [ -z "$external_port" ]; then
-    echo "kafka-start: KAFKA_EXTERNAL_PORTS '$external_ports' has no port for broker $ordinal" >&2
+if ! [[ "$external_port_base" =~ ^[0-9]+$ ]]; then
+    echo "kafka-start: KAFKA_EXTERNAL_PORT_BASE '$external_port_base' is not a port number" >&2
+    exit 1
+fi
+# From the ordinal, not a list of every broker's port: the pod template then does not change with the broker count,
+# so scaling does not roll the brokers already running.
+external_port=$((10#$external_port_base + 10#$ordinal))
+if [ "$external_port" -gt 65535 ]; then
+    echo "kafka-start: KAFKA_EXTERNAL_PORT_BASE $external_port_base leaves no port for broker $ordinal ($external_port > 65535)" >&2
     exit 1
 fi
 

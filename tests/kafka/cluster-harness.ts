@@ -37,7 +37,7 @@ export interface RunningKafkaCluster {
     namespace: string;
     brokers: number;
     zookeeperReplicas: number;
-    /** What the brokers advertise on EXTERNAL (`<externalHost>:<externalPorts[i]>`), index = broker.id. */
+    /** What the brokers advertise on EXTERNAL (`<externalHost>:<externalPortBase + i>`), index = broker.id. */
     externalBootstrap: string[];
     /** The bootstrap Service on INTERNAL, resolvable from `runClient` commands. */
     internalBootstrap: string;
@@ -86,7 +86,7 @@ export async function startKafkaCluster(options: KafkaClusterOptions = {}): Prom
     const zookeeperReplicas: number = statefulSet("zookeeper").spec.replicas;
     const namespace: string = statefulSet("kafka").metadata.namespace;
     const env = brokerEnv(rendered);
-    const externalBootstrap = env.KAFKA_EXTERNAL_PORTS.split(",").map((port) => `${env.KAFKA_EXTERNAL_HOST}:${port}`);
+    const externalBootstrap = [...Array(brokers).keys()].map((id) => `${env.KAFKA_EXTERNAL_HOST}:${Number(env.KAFKA_EXTERNAL_PORT_BASE) + id}`);
     const readyTimeoutMs = options.readyTimeoutMs ?? 300_000;
     const owned = !options.cluster;
     const cluster = options.cluster ?? await TestCluster.up();

@@ -100,11 +100,20 @@ describe("broker objects", () => {
             POD_NAMESPACE: { fieldRef: { fieldPath: "metadata.namespace" } },
             MEMORY_LIMIT_MB: { resourceFieldRef: { containerName: "kafka", resource: "limits.memory", divisor: "1Mi" } },
             KAFKA_EXTERNAL_HOST: "kafka.example.net",
-            KAFKA_EXTERNAL_PORTS: "19092,19093,19094",
+            KAFKA_EXTERNAL_PORT_BASE: "19092",
             KAFKA_HEADLESS_SERVICE: "kafka-headless",
             KAFKA_CATCH_UP_SECONDS: "300",
             KAFKA_BROKER_RACK: { fieldRef: { fieldPath: "metadata.labels['topology.kubernetes.io/zone']" } },
         });
+    });
+
+    it.each(["dev", "prod"] as const)("renders the same %s broker pod template for 3 and 5 brokers: a new count rolls none of the running brokers", (environment) => {
+        const three = objects(environment, { externalHost: "kafka.example.com", brokers: 3 }).statefulSet;
+        const five = objects(environment, { externalHost: "kafka.example.com", brokers: 5 }).statefulSet;
+        expect(three.spec.replicas).toBe(3);
+        expect(five.spec.replicas).toBe(5);
+        expect(five.spec.template).toEqual(three.spec.template);
+        expect({ ...five.spec, replicas: 3 }).toEqual(three.spec);
     });
 
     it("prefers spreading in dev and requires it in prod", () => {

@@ -34,6 +34,14 @@ it.each([
     expect(checkObjects(p.manifests)).toEqual([]);
 });
 
+it("renders the whole program's broker pod template the same for 3 and 5 brokers: scaling rolls none of the running brokers", async () => {
+    const three = await renderIsolated("dev", devWith({ brokers: 3 }));
+    const five = await renderIsolated("dev", devWith({ brokers: 5 }));
+    const sts = (p: RenderedStack) => kinds(p, "StatefulSet").find((s) => s.metadata.name === "kafka")!;
+    expect([sts(three).spec.replicas, sts(five).spec.replicas]).toEqual([3, 5]);
+    expect(sts(five).spec.template).toEqual(sts(three).spec.template);
+});
+
 it("exports the bootstrap addresses and the ZooKeeper connect string", async () => {
     const p = await renderIsolated("dev", stackFile("dev"));
     expect(p.exports.kafkaInternalBootstrap).toBe("kafka.bss.svc.cluster.local:9092");
@@ -45,7 +53,7 @@ it("advertises a minikube-style host on the nodePorts, and everything follows an
     const p = await renderIsolated("minikube", devWith({ externalHost: "192.168.49.2", externalPortBase: 30092 }, { "bss:namespace": "telco" }));
     expect(p.exports.kafkaExternalBootstrap).toEqual(["192.168.49.2:30092", "192.168.49.2:30093", "192.168.49.2:30094"]);
     const env = kinds(p, "StatefulSet").find((s) => s.metadata.name === "kafka")!.spec.template.spec.containers[0].env;
-    expect(env).toEqual(expect.arrayContaining([{ name: "KAFKA_EXTERNAL_HOST", value: "192.168.49.2" }, { name: "KAFKA_EXTERNAL_PORTS", value: "30092,30093,30094" }]));
+    expect(env).toEqual(expect.arrayContaining([{ name: "KAFKA_EXTERNAL_HOST", value: "192.168.49.2" }, { name: "KAFKA_EXTERNAL_PORT_BASE", value: "30092" }]));
     expect(kinds(p, "ConfigMap").find((c) => c.metadata.name === "kafka-config")!.data["server.properties"])
         .toMatch(/^zookeeper\.connect=zookeeper-0\.zookeeper-headless\.telco\.svc\.cluster\.local:2181\/bss-kafka$/m);
     expect(p.exports.kafkaInternalBootstrap).toBe("kafka.telco.svc.cluster.local:9092");

@@ -28,7 +28,7 @@ function start(kafka: Record<string, unknown>, env: Record<string, string>): Scr
         POD_NAMESPACE: "bss",
         KAFKA_HEADLESS_SERVICE: "kafka-headless",
         KAFKA_EXTERNAL_HOST: settings.kafka.externalHost,
-        KAFKA_EXTERNAL_PORTS: settings.kafka.externalPorts.join(","),
+        KAFKA_EXTERNAL_PORT_BASE: String(settings.kafka.externalPortBase),
         MEMORY_LIMIT_MB: "1024",
         ...env,
     });
@@ -51,6 +51,13 @@ describe("components/kafka/start.sh", () => {
     it("advertises a minikube-style node address with the nodePorts as external ports", () => {
         const run = start({ externalHost: "192.168.49.2", externalPortBase: 30092 }, { POD_NAME: "kafka-2" });
         expect(property(run, "advertised.listeners")).toEqual(["INTERNAL://kafka-2.kafka-headless.bss.svc.cluster.local:9092,EXTERNAL://192.168.49.2:30094"]);
+    });
+
+    it("advertises a pod a scale-out adds (kafka-4 of a template rendered for three brokers) on base + 4", () => {
+        const run = start({ brokers: 3 }, { POD_NAME: "kafka-4" });
+        expect(run.code).toBe(0);
+        expect(property(run, "broker.id")).toEqual(["4"]);
+        expect(property(run, "advertised.listeners")).toEqual(["INTERNAL://kafka-4.kafka-headless.bss.svc.cluster.local:9092,EXTERNAL://localhost:9096"]);
     });
 
     it("keeps the shared settings and adds nothing else", () => {
@@ -95,7 +102,9 @@ describe("components/kafka/start.sh", () => {
 
     it.each([
         ["a pod name without ordinal", { POD_NAME: "kafka" }, /does not end in a StatefulSet ordinal/],
-        ["an ordinal without external port", { POD_NAME: "kafka-3" }, /has no port for broker 3/],
+        ["an external port base that is not a number", { POD_NAME: "kafka-0", KAFKA_EXTERNAL_PORT_BASE: "9092,9093" }, /KAFKA_EXTERNAL_PORT_BASE '9092,9093' is not a port number/],
+        ["a base that leaves no port for its ordinal", { POD_NAME: "kafka-1", KAFKA_EXTERNAL_PORT_BASE: "65535" }, /leaves no port for broker 1 \(65536 > 65535\)/],
+        ["no external port base", { POD_NAME: "kafka-0", KAFKA_EXTERNAL_PORT_BASE: "" }, /KAFKA_EXTERNAL_PORT_BASE must be set/],
         ["no memory limit", { POD_NAME: "kafka-0", MEMORY_LIMIT_MB: "" }, /MEMORY_LIMIT_MB must be set/],
     ])("refuses to start with %s", (_, env, message) => {
         const run = start({}, env as Record<string, string>);

@@ -18,7 +18,7 @@ export function renderKafkaConfigFiles(dir: string): Record<string, string> {
         POD_NAMESPACE: "bss",
         KAFKA_HEADLESS_SERVICE: "kafka-headless",
         KAFKA_EXTERNAL_HOST: settings.kafka.externalHost,
-        KAFKA_EXTERNAL_PORTS: settings.kafka.externalPorts.join(","),
+        KAFKA_EXTERNAL_PORT_BASE: String(settings.kafka.externalPortBase),
         MEMORY_LIMIT_MB: "1024",
     };
 }
