@@ -34,7 +34,11 @@ export interface RedisSettings {
     hostAccess: boolean;
     /** Fixed nodePort of `redis-cluster-external`. Default 30700. */
     nodePort: number;
-    /** Anti-affinity strength between the nodes. Default: dev `preferred`, prod `required`. */
+    /**
+     * Spread of the pods over Kubernetes nodes (topology spread, at most one pod more on any node than on another):
+     * `required` refuses to schedule beyond that, `preferred` only prefers it. Zones are always a preference.
+     * Default: dev `preferred`, prod `required`.
+     */
     placement: Placement;
 }
 

@@ -6,7 +6,10 @@
 #    it waits for that cluster to be whole and exits 0, or fails saying why. A re-run is therefore a
 #    no-op, and an existing cluster is never recreated or resharded.
 # 3. Otherwise, on empty nodes only: one master takes all 16384 slots (CLUSTER ADDSLOTSRANGE); three or
-#    more masters are created with `redis-cli --cluster create`, which also attaches the replicas.
+#    more masters are created with `redis-cli --cluster create`, and each replica is attached with
+#    `redis-cli --cluster add-node --cluster-slave` to the master pairing.awk gives it: one on another
+#    Kubernetes node (each node announces its own as cluster-announce-hostname, see start.sh). redis-cli's own
+#    replica placement only tells hosts apart by IP, and every pod has its own.
 #
 # Environment: REDIS_PASSWORD, REDIS_PORT, CLUSTER_PEERS, CLUSTER_MASTERS, CLUSTER_REPLICAS_PER_MASTER,
 # BOOTSTRAP_TIMEOUT_SECONDS.
@@ -18,6 +21,7 @@ set -euo pipefail
 timeout="${BOOTSTRAP_TIMEOUT_SECONDS:-600}"
 deadline=$((SECONDS + timeout))
 export REDISCLI_AUTH="$REDIS_PASSWORD"
+script_dir=$(dirname "${BASH_SOURCE[0]}")
 
 log() {
     printf '%s bootstrap.sh: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*"
@@ -111,12 +115,35 @@ if [ "$CLUSTER_MASTERS" -eq 1 ]; then
     [ "$(cli "${addresses[0]}" cluster addslotsrange 0 16383)" = "OK" ] || die "CLUSTER ADDSLOTSRANGE 0 16383 was refused"
 else
     log "creating $CLUSTER_MASTERS masters with $CLUSTER_REPLICAS_PER_MASTER replica(s) each"
-    endpoints=()
-    for address in "${addresses[@]}"; do
-        endpoints+=("$address:$REDIS_PORT")
+    kube_nodes=()
+    for i in "${!peers[@]}"; do
+        kube_node=$(cli "${addresses[$i]}" config get cluster-announce-hostname | tr -d '\r' | sed -n 2p)
+        # A node that announces none (started by an older start.sh) counts as a Kubernetes node of its own.
+        kube_nodes+=("${kube_node:-unknown-$i}")
     done
-    redis-cli --cluster create "${endpoints[@]}" --cluster-replicas "$CLUSTER_REPLICAS_PER_MASTER" --cluster-yes ||
+    plan=$(for i in "${!peers[@]}"; do printf '%s %s\n' "$i" "${kube_nodes[$i]}"; done |
+        awk -v masters="$CLUSTER_MASTERS" -v replicas="$CLUSTER_REPLICAS_PER_MASTER" -f "$script_dir/pairing.awk") ||
+        die "pairing.awk found no plan"
+    master_endpoints=()
+    while read -r kind pod _; do
+        [ "$kind" = master ] || continue
+        log "master: ${peers[$pod]} on ${kube_nodes[$pod]}"
+        master_endpoints+=("${addresses[$pod]}:$REDIS_PORT")
+    done <<<"$plan"
+    redis-cli --cluster create "${master_endpoints[@]}" --cluster-replicas 0 --cluster-yes ||
         die "redis-cli --cluster create failed"
+    while read -r kind pod master; do
+        [ "$kind" = replica ] || continue
+        master_id=$(cli "${addresses[$master]}" cluster myid | tr -d '\r')
+        log "replica: ${peers[$pod]} on ${kube_nodes[$pod]} follows ${peers[$master]} on ${kube_nodes[$master]}"
+        redis-cli --cluster add-node "${addresses[$pod]}:$REDIS_PORT" "${addresses[$master]}:$REDIS_PORT" \
+            --cluster-slave --cluster-master-id "$master_id" >/dev/null ||
+            die "redis-cli --cluster add-node of ${peers[$pod]} as a replica of ${peers[$master]} failed"
+    done <<<"$plan"
+    shared=$(awk '$1 == "shared" { print $2 }' <<<"$plan")
+    if [ "$shared" != "0" ]; then
+        log "WARNING: $shared replica(s) share a Kubernetes node with their master: the pods run on too few nodes to keep them apart; losing such a node takes that slot range down"
+    fi
 fi
 wait_until_whole
 log "cluster formed: $expected_nodes nodes, cluster_state ok"

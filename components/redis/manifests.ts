@@ -5,9 +5,9 @@
 import * as crypto from "crypto";
 import type * as Input from "@pulumi/kubernetes/types/input";
 import { RedisSettings } from "../../settings/redis";
+import { Placement } from "../../settings/common";
 import { imageVersion, labels, selectorLabels } from "../shared/labels";
 import { containerSecurityContext, podSecurityContext } from "../shared/security";
-import { spreadPods } from "../shared/placement";
 import { EXECUTABLE_MODE } from "../shared/files";
 import { dataVolumeClaim } from "../shared/storage";
 import { CONFIG_CHECKSUM_ANNOTATION } from "../shared/checksum";
@@ -39,13 +39,17 @@ export const REDIS_UID = 999;
 const NODE_COMPONENT = "redis-cluster";
 const BOOTSTRAP_COMPONENT = "redis-cluster-bootstrap";
 
-export const SCRIPT_FILES = ["start.sh", "bootstrap.sh", "probe.sh"] as const;
+export const SCRIPT_FILES = ["start.sh", "bootstrap.sh", "probe.sh", "handover.sh", "pairing.awk"] as const;
 export type ScriptName = typeof SCRIPT_FILES[number];
 
 /** Bound of the bootstrap's wait for all nodes, inside Pulumi's 10-minute await of the Job. */
 const BOOTSTRAP_TIMEOUT_SECONDS = 480;
 /** Bound of a restarted node's attempts to re-meet its peers. */
 const REJOIN_TIMEOUT_SECONDS = 600;
+/** Bound of a stopping master's hand-over to its replica (preStop, handover.sh). */
+export const HANDOVER_TIMEOUT_SECONDS = 20;
+/** After the hand-over, room for redis-server's own shutdown (AOF fsync, a final RDB save on a replica). */
+const SHUTDOWN_SECONDS = 15;
 
 export interface RedisClusterSpec {
     namespace: string;
@@ -184,6 +188,20 @@ export function configChecksum(spec: RedisClusterSpec): string {
     return hash.digest("hex");
 }
 
+/**
+ * Spread over nodes and zones with at most one pod more in any domain than in another, instead of a hard one-pod-
+ * per-node rule: 3 masters x 1 replica run two per node on three nodes. What keeps data safe is not one pod per
+ * node but each master's replicas on other nodes than the master, which the bootstrap's pairing does
+ * (pairing.awk). `required` makes the node spread a scheduling condition (`DoNotSchedule`), `preferred` a
+ * preference; zones are always a preference, as many clusters have fewer zones than pods per domain.
+ */
+export function spreadConstraints(placement: Placement, selector: Record<string, string>): Input.core.v1.TopologySpreadConstraint[] {
+    return [
+        { maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: placement === "required" ? "DoNotSchedule" : "ScheduleAnyway", labelSelector: { matchLabels: selector } },
+        { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: selector } },
+    ];
+}
+
 function scriptsVolume(): Input.core.v1.Volume {
     return { name: "scripts", configMap: { name: NAMES.scripts, defaultMode: EXECUTABLE_MODE } };
 }
@@ -200,12 +218,17 @@ function redisContainer(spec: RedisClusterSpec): Input.core.v1.Container {
         ],
         env: [
             { name: "POD_IP", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } },
+            // Announced as cluster-announce-hostname: the bootstrap pairs replicas with masters on other nodes by it.
+            { name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } },
             ...clusterEnv(spec),
             { name: "REDIS_CONFIG", value: `${PATHS.configDir}/${CONFIG_FILE}` },
             { name: "REDIS_RUNTIME_DIR", value: PATHS.runtimeDir },
             { name: "REDIS_DATA_DIR", value: PATHS.dataDir },
             { name: "REJOIN_TIMEOUT_SECONDS", value: String(REJOIN_TIMEOUT_SECONDS) },
+            { name: "HANDOVER_TIMEOUT_SECONDS", value: String(HANDOVER_TIMEOUT_SECONDS) },
         ],
+        // A master stopping for a roll or a drain hands its slots to its replica first (waits for catch-up).
+        lifecycle: { preStop: { exec: { command: [scriptPath("handover.sh")] } } },
         resources: spec.settings.resources,
         securityContext: containerSecurityContext(),
         readinessProbe: { ...probe("readiness"), periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 2, successThreshold: 1 },
@@ -261,10 +284,10 @@ export function statefulSet(spec: RedisClusterSpec): Input.apps.v1.StatefulSet {
                 },
                 spec: {
                     securityContext: podSecurityContext(REDIS_UID),
-                    affinity: spreadPods(settings.placement, selectorLabels(NODE_COMPONENT)),
+                    topologySpreadConstraints: spreadConstraints(settings.placement, selectorLabels(NODE_COMPONENT)),
                     automountServiceAccountToken: false,
                     enableServiceLinks: false,
-                    terminationGracePeriodSeconds: 30,
+                    terminationGracePeriodSeconds: HANDOVER_TIMEOUT_SECONDS + SHUTDOWN_SECONDS,
                     containers: [redisContainer(spec), exporterContainer(spec)],
                     volumes: [
                         { name: "config", configMap: { name: NAMES.config } },

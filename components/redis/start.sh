@@ -9,9 +9,13 @@
 # their stable DNS names once it is up: when every pod restarted on a new IP, each nodes.conf only holds
 # stale addresses and the cluster would stay down until the nodes find each other again.
 #
-# Environment (set by the StatefulSet): POD_IP, REDIS_PASSWORD, REDIS_PORT, REDIS_BUS_PORT, REDIS_CONFIG,
-# REDIS_RUNTIME_DIR, REDIS_DATA_DIR, CLUSTER_PEERS (the stable DNS name of every node, space separated),
-# REJOIN_TIMEOUT_SECONDS.
+# The include also announces the Kubernetes node the pod runs on as cluster-announce-hostname (metadata in
+# CLUSTER NODES and CLUSTER SLOTS; clients keep connecting by IP): the bootstrap pairs each replica with a master
+# on another node by it, and a rejoined node uses it to restore the spread of masters after a failover (below).
+#
+# Environment (set by the StatefulSet): POD_IP, NODE_NAME, REDIS_PASSWORD, REDIS_PORT, REDIS_BUS_PORT,
+# REDIS_CONFIG, REDIS_RUNTIME_DIR, REDIS_DATA_DIR, CLUSTER_PEERS (the stable DNS name of every node, space
+# separated), REJOIN_TIMEOUT_SECONDS.
 set -euo pipefail
 
 : "${POD_IP:?POD_IP must be set (downward API status.podIP)}"
@@ -76,8 +80,55 @@ meet_peers() {
     done
 }
 
+# Masters serving slots per Kubernetes node, then this node's own Kubernetes node and its master's: "node count"
+# lines, then "self <node> <master's node>" (only for a replica).
+master_spread() {
+    awk '
+        { split($2, parts, ","); host[$1] = parts[2] }
+        $3 ~ /master/ && $3 !~ /fail/ && NF > 8 && parts[2] != "" { masters[parts[2]]++ }
+        $3 ~ /myself/ && $3 ~ /slave/ { self = $1; master = $4 }
+        END {
+            for (h in masters) print h, masters[h]
+            if (self != "") print "self", host[self], host[master]
+        }' <<<"$1"
+}
+
+# After a failover the promoted replica's Kubernetes node holds two masters and the failed master's node, once
+# back, none: losing the doubled node would then take two masters at once, and with three masters no majority is
+# left to promote their replicas. A replica back on a node without masters whose master shares its node with
+# another master takes over with CLUSTER FAILOVER (without FORCE: the master stops writes until this replica has
+# caught up, so no acknowledged write is lost, and no slot moves). Each take-over lowers the doubling, so nodes
+# cannot trade masters back and forth; one attempt per start, within rejoin's deadline.
+restore_master_spread() {
+    local nodes spread own master_node
+    nodes=$(local_cli cluster nodes 2>/dev/null) || return 0
+    spread=$(master_spread "$nodes")
+    read -r _ own master_node < <(grep '^self ' <<<"$spread") || return 0
+    [ -n "$own" ] && [ -n "$master_node" ] && [ "$own" != "$master_node" ] || return 0
+    awk -v own="$own" -v theirs="$master_node" '
+        $1 == own { o = $2 } $1 == theirs { t = $2 }
+        END { exit !(o + 0 == 0 && t + 0 >= 2) }' <<<"$spread" || return 0
+    until local_cli info replication 2>/dev/null | tr -d '\r' | grep -qx 'master_link_status:up'; do
+        kill -0 "$server_pid" 2>/dev/null || return 0
+        (( SECONDS < deadline )) || { log "replication link still down; the spread of masters stays as it is"; return 0; }
+        sleep 1
+    done
+    log "node $own holds no master, $master_node holds two or more: taking over from this replica's master (CLUSTER FAILOVER)"
+    local_cli cluster failover >/dev/null || { log "CLUSTER FAILOVER refused"; return 0; }
+    local waited=0
+    until [ "$(local_cli role 2>/dev/null | head -n 1)" = "master" ]; do
+        (( waited < 30 )) || { log "still a replica 30 s after CLUSTER FAILOVER; the spread stays as it is"; return 0; }
+        sleep 1
+        waited=$((waited + 1))
+    done
+    log "took over: master again on $own"
+}
+
 rejoin() {
     local deadline=$((SECONDS + rejoin_timeout))
+    # Leaves readiness to the cluster's own state however the rejoin ends: a node that never rejoins must
+    # still be able to turn Ready once an operator has mended the cluster by hand.
+    trap 'rm -f "$rejoining_marker"' EXIT
     until [ "$(local_cli ping 2>/dev/null)" = "PONG" ]; do
         kill -0 "$server_pid" 2>/dev/null || return 0
         (( SECONDS < deadline )) || { log "redis-server did not answer PING within ${rejoin_timeout}s"; return 1; }
@@ -93,6 +144,7 @@ rejoin() {
         sleep 2
     done
     log "rejoined: cluster state ok, every peer connected"
+    restore_master_spread
 }
 
 mkdir -p "$REDIS_RUNTIME_DIR"
@@ -102,13 +154,18 @@ runtime_config="$REDIS_RUNTIME_DIR/redis.conf"
     {
         printf 'include %s\n' "$REDIS_CONFIG"
         printf 'cluster-announce-ip %s\n' "$POD_IP"
+        [ -z "${NODE_NAME:-}" ] || printf 'cluster-announce-hostname %s\n' "$NODE_NAME"
         printf 'requirepass %s\n' "$(conf_string "$REDIS_PASSWORD")"
         printf 'masterauth %s\n' "$(conf_string "$REDIS_PASSWORD")"
     } >"$runtime_config"
 )
 
+# Present while a restarted node re-meets its peers (and restores the spread of masters): probe.sh keeps the pod
+# unready until then, so a rolling update waits for the node to be back in the cluster before it stops the next.
+rejoining_marker="$REDIS_RUNTIME_DIR/rejoining"
+rm -f "$rejoining_marker"
 peers_before=$(known_peers)
-log "announcing $POD_IP; nodes.conf lists $peers_before peer(s)"
+log "announcing $POD_IP on node ${NODE_NAME:-unknown}; nodes.conf lists $peers_before peer(s)"
 
 redis-server "$runtime_config" &
 server_pid=$!
@@ -116,6 +173,7 @@ rejoin_pid=""
 trap 'kill -TERM "$server_pid" 2>/dev/null || true; [ -z "$rejoin_pid" ] || kill "$rejoin_pid" 2>/dev/null || true' TERM INT
 
 if [ "$peers_before" -gt 0 ]; then
+    : >"$rejoining_marker"
     rejoin &
     rejoin_pid=$!
 fi

@@ -174,16 +174,17 @@ describe("prod stack on three nodes", () => {
         expect(new Set(kafka.map((p) => p.node)).size).toBe(3);
     });
 
-    it("leaves three of the six Redis pods Pending: a required anti-affinity between all six needs six nodes", async () => {
-        const pending = await eventually("three Redis pods unschedulable", 120_000, async () => {
+    it("places the six Redis pods two per node (topology spread, at most one more per node) and forms the cluster: bootstrap Job complete, all six Ready", async () => {
+        const placed = await eventually("six Redis pods scheduled", 120_000, async () => {
             const pods = await cluster.pods(NAMESPACE, REDIS);
-            const unscheduled = pods.filter((p) => p.phase === "Pending" && p.node === "");
-            return pods.length === 6 && unscheduled.length === 3 ? unscheduled : undefined;
+            return pods.length === 6 && pods.every((p) => p.node !== "") ? pods : undefined;
         }, 2_000);
-        const events = await cluster.kubectl(["-n", NAMESPACE, "get", "events", "--field-selector", `involvedObject.name=${pending[0].name},reason=FailedScheduling`, "-o", "jsonpath={.items[*].message}"]);
-        expect(events).toMatch(/didn't match pod anti-affinity rules/);
-        const placed = (await cluster.pods(NAMESPACE, REDIS)).filter((p) => p.node !== "");
-        expect(new Set(placed.map((p) => p.node)).size).toBe(3);
+        expect(NODES.map((node) => placed.filter((p) => p.node === node).length)).toEqual([2, 2, 2]);
+        await eventually("Redis bootstrap Job complete", 300_000, async () => {
+            const job = await cluster.json(["-n", NAMESPACE, "get", "job", "redis-cluster-bootstrap"]);
+            return (job.status.conditions ?? []).some((c: any) => c.type === "Complete" && c.status === "True");
+        }, 2_000);
+        await cluster.waitReady(NAMESPACE, REDIS, 6);
     });
 });
 

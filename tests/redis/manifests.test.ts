@@ -2,7 +2,7 @@ import { loadSettings } from "../../settings";
 import { RedisSettings } from "../../settings/redis";
 import { shippedScripts } from "../../components/redis";
 import {
-    bootstrapJob, clientService, clusterPeers, configChecksum, disruptionBudget, externalService, headlessService,
+    bootstrapJob, clientService, clusterPeers, configChecksum, disruptionBudget, externalService, HANDOVER_TIMEOUT_SECONDS, headlessService,
     NAMES, podCount, RedisClusterSpec, statefulSet,
 } from "../../components/redis/manifests";
 
@@ -103,10 +103,30 @@ describe("node pods", () => {
         expect(sts.spec.template.metadata.annotations).toMatchObject({ "prometheus.io/scrape": "true", "prometheus.io/port": "9121", "prometheus.io/path": "/metrics" });
     });
 
-    it("spread over nodes: required in prod, preferred in dev", () => {
-        expect(pod.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].labelSelector.matchLabels).toEqual(sts.spec.selector.matchLabels);
+    it("spread over nodes with at most one pod more on any node (a condition in prod, a preference in dev) and over zones as a preference, with no anti-affinity that would need one node per pod", () => {
+        expect(pod.affinity).toBeUndefined();
+        const selector = { matchLabels: sts.spec.selector.matchLabels };
+        expect(pod.topologySpreadConstraints).toEqual([
+            { maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "DoNotSchedule", labelSelector: selector },
+            { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: selector },
+        ]);
         const dev = statefulSet(spec({}, "dev")) as any;
-        expect(dev.spec.template.spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution).toBeUndefined();
+        expect(dev.spec.template.spec.topologySpreadConstraints.map((c: any) => c.whenUnsatisfiable)).toEqual(["ScheduleAnyway", "ScheduleAnyway"]);
+        expect(matches(sts.spec.selector.matchLabels, sts.spec.template.metadata.labels)).toBe(true);
+    });
+
+    it("hand a master's slots to its replica before stopping (preStop), bounded well inside the grace period", () => {
+        expect(redis.lifecycle).toEqual({ preStop: { exec: { command: ["/opt/redis-cluster/handover.sh"] } } });
+        const bound = Number(redis.env.find((e: any) => e.name === "HANDOVER_TIMEOUT_SECONDS").value);
+        expect(bound).toBe(HANDOVER_TIMEOUT_SECONDS);
+        expect(pod.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(bound + 10);
+        expect(Object.keys(s.scripts)).toContain("handover.sh");
+        expect(redis.env.map((e: any) => e.name)).toContain("REDIS_RUNTIME_DIR");
+    });
+
+    it("know the Kubernetes node they run on (downward API), for the bootstrap's pairing", () => {
+        expect(redis.env).toContainEqual({ name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } });
+        expect(Object.keys(s.scripts)).toContain("pairing.awk");
     });
 
     it("roll when redis.conf or a script changes", () => {

@@ -13,7 +13,7 @@
 import Redis, { Cluster } from "ioredis";
 import { RenderedStack, stackFile } from "../helpers/render";
 import { clusterManifests, renderForCluster } from "../helpers/cluster-stack";
-import { eventually, NODES, PodInfo, sleep, TestCluster } from "../helpers/test-cluster";
+import { eventually, NodeName, NODES, PodInfo, sleep, TestCluster } from "../helpers/test-cluster";
 import { StackConfig } from "../../render/render";
 
 jest.setTimeout(600_000);
@@ -84,6 +84,8 @@ async function removeNamespace(): Promise<void> {
 interface ClusterNode {
     id: string;
     address: string;
+    /** `cluster-announce-hostname`: the Kubernetes node start.sh announces (after the bus port in CLUSTER NODES). */
+    hostname: string;
     flags: string[];
     masterId: string;
     linkState: string;
@@ -93,7 +95,7 @@ interface ClusterNode {
 function parseNodes(text: string): ClusterNode[] {
     return text.trim().split("\n").map((line) => {
         const fields = line.trim().split(" ");
-        return { id: fields[0], address: fields[1].split("@")[0], flags: fields[2].split(","), masterId: fields[3], linkState: fields[7], slots: fields.slice(8) };
+        return { id: fields[0], address: fields[1].split("@")[0], hostname: fields[1].split(",")[1] ?? "", flags: fields[2].split(","), masterId: fields[3], linkState: fields[7], slots: fields.slice(8) };
     });
 }
 
@@ -116,9 +118,10 @@ async function onNode<T>(ip: string, use: (redis: Redis) => Promise<T>): Promise
 const clusterInfo = (ip: string) => onNode(ip, async (r) => parseInfo(await r.cluster("INFO") as string));
 const clusterNodes = (ip: string) => onNode(ip, async (r) => parseNodes(await r.cluster("NODES") as string));
 
-function clusterClient(startupIps: string[], natMap?: (key: string) => { host: string; port: number } | null): Cluster {
+/** `commandTimeoutMs`: for clients that may talk to a node whose network is gone (no reset ever comes back). */
+function clusterClient(startupIps: string[], natMap?: (key: string) => { host: string; port: number } | null, commandTimeoutMs?: number): Cluster {
     const client = new Cluster(startupIps.map((host) => ({ host, port: CLIENT_PORT })), {
-        redisOptions: { password: PASSWORD, connectTimeout: 2000, maxRetriesPerRequest: 2 },
+        redisOptions: { password: PASSWORD, connectTimeout: 2000, maxRetriesPerRequest: 2, commandTimeout: commandTimeoutMs },
         natMap,
         slotsRefreshTimeout: 2000,
         retryDelayOnFailover: 300,
@@ -155,6 +158,108 @@ async function allKeysReadable(connect: () => Cluster, prefix: string, timeoutMs
             client.disconnect();
         }
     }, 500);
+}
+
+/**
+ * Where the shards run, by the pods' Kubernetes nodes as the API server has them: each master's node and its
+ * replicas' nodes. Also checks that every node announces the Kubernetes node its pod runs on.
+ */
+async function shardPlacement(nodes: ClusterNode[]): Promise<{ masterNodes: string[]; sharedWithMaster: string[] }> {
+    const pods = await nodePods();
+    const kubeNode = (n: ClusterNode) => {
+        const pod = pods.find((p) => `${p.ip}:${CLIENT_PORT}` === n.address);
+        expect({ address: n.address, hostname: n.hostname }).toEqual({ address: n.address, hostname: pod?.node });
+        return pod!.node;
+    };
+    const masters = nodes.filter((n) => n.flags.includes("master") && n.slots.length > 0);
+    const sharedWithMaster = nodes.filter((n) => n.flags.includes("slave"))
+        .filter((r) => kubeNode(r) === kubeNode(masters.find((m) => m.id === r.masterId)!))
+        .map((r) => `${r.address} replicates ${r.masterId.slice(0, 8)} on ${kubeNode(r)}`);
+    return { masterNodes: masters.map(kubeNode).sort(), sharedWithMaster };
+}
+
+interface WriterResult {
+    attempts: number;
+    /** Key numbers whose SET was answered OK and then WAIT 1 by at least one replica: the writes that count. */
+    acknowledged: number[];
+    /** Longest time between two acknowledged writes (or the start and the first one, the last one and the stop). */
+    longestStallMs: number;
+}
+
+/**
+ * A writer of numbered keys `<prefix>:<n>` at a steady pace, one at a time: each SET is pipelined with `WAIT 1 500`
+ * on the same connection (ioredis sends a pipeline to the node owning its key), and counts as acknowledged only
+ * when SET answered OK and at least one replica confirmed it. Anything else (an error, MOVED during a hand-over,
+ * no replica in 500 ms, no answer within WRITE_TIMEOUT_MS) is a write that does not count; the writer goes on with
+ * the next number. A client that gave up, or failed RECONNECT_AFTER_FAILURES writes in a row (after a full roll
+ * every node it knew has moved; an ioredis pipeline then waited 8 minutes for a slot refresh), is replaced by one
+ * seeded with the pods' current IPs.
+ */
+const WRITE_TIMEOUT_MS = 3000;
+const RECONNECT_AFTER_FAILURES = 5;
+
+function startWriter(prefix: string): { stop: () => Promise<WriterResult> } {
+    const connect = async () => clusterClient((await nodePods()).map((p) => p.ip), undefined, 2000);
+    const acknowledged: number[] = [];
+    let attempts = 0;
+    let stopping = false;
+    let lastAck = Date.now();
+    let longestStallMs = 0;
+    let client: Cluster | undefined;
+    let failuresInARow = 0;
+    const loop = (async () => {
+        for (let n = 0; !stopping; n++) {
+            attempts++;
+            try {
+                if (!client || client.status === "end" || failuresInARow >= RECONNECT_AFTER_FAILURES) {
+                    client?.disconnect();
+                    client = undefined;
+                    failuresInARow = 0;
+                    client = await connect();
+                }
+                const write = client.pipeline().set(`${prefix}:${n}`, `value-${n}`).call("WAIT", ["1", "500"]).exec();
+                write.catch(() => undefined);
+                const replies = await Promise.race([write, sleep(WRITE_TIMEOUT_MS).then(() => null)]);
+                const [set, wait] = replies ?? [];
+                if (set && !set[0] && set[1] === "OK" && wait && !wait[0] && Number(wait[1]) >= 1) {
+                    acknowledged.push(n);
+                    longestStallMs = Math.max(longestStallMs, Date.now() - lastAck);
+                    lastAck = Date.now();
+                    failuresInARow = 0;
+                } else {
+                    failuresInARow++;
+                }
+            } catch {
+                failuresInARow++;
+                await sleep(100);
+            }
+            await sleep(25);
+        }
+    })();
+    return {
+        stop: async () => {
+            stopping = true;
+            await loop;
+            client?.disconnect();
+            return { attempts, acknowledged, longestStallMs: Math.max(longestStallMs, Date.now() - lastAck) };
+        },
+    };
+}
+
+/** How many of the numbered keys are missing or wrong, read through a fresh cluster client. */
+async function missingOf(seeds: string[], prefix: string, numbers: number[]): Promise<number[]> {
+    const client = clusterClient(seeds);
+    try {
+        const missing: number[] = [];
+        for (let i = 0; i < numbers.length; i += 100) {
+            const batch = numbers.slice(i, i + 100);
+            const values = await Promise.all(batch.map((n) => client.get(`${prefix}:${n}`)));
+            missing.push(...batch.filter((n, j) => values[j] !== `value-${n}`));
+        }
+        return missing;
+    } finally {
+        client.disconnect();
+    }
 }
 
 /** The cluster's shape independent of addresses: who is master of which slots, who replicates whom. */
@@ -265,9 +370,9 @@ async function withCordoned<T>(nodes: string[], body: () => Promise<T>): Promise
  * A crash that stays down: SIGKILL to the pod's containers, then the pod deleted at once, so the kubelet does not
  * start them again in the same pod. Its node must be cordoned: the replacement the StatefulSet controller creates is
  * pinned there by its volume (local-path PVs carry node affinity), so it stays Pending until the node is uncordoned,
- * and it comes back on a new IP. Stopping the node instead (cluster.stopNode) would take the pod's neighbour with it:
- * with 6 pods on 3 nodes the scheduler may put two masters, or a master and its own replica, on one node, and then
- * no failover can happen (no majority of masters, or no replica left). Resolves once the old pod is gone.
+ * and it comes back on a new IP. Stopping the node instead (cluster.stopNode) would take the pod's neighbour (a
+ * replica of another master) with it and keep the old pod object until the node returns: that is a node loss, not
+ * a crash of one node. Resolves once the old pod is gone.
  */
 async function crashAndKeepDown(names: string[]): Promise<void> {
     const before = await Promise.all(names.map(podOrFail));
@@ -411,24 +516,23 @@ describe("prod shape: 3 masters x 1 replica", () => {
     const podOf = async (address: string) => (await nodePods()).find((p) => `${p.ip}:${CLIENT_PORT}` === address)!;
 
     beforeAll(async () => {
-        // The prod default (`required` anti-affinity among all 6 pods) leaves 3 of them Pending on 3 nodes, as
-        // tests/cluster/stacks.integration.test.ts asserts; `preferred` lets all six run, two per node, so the
-        // cluster's own behaviour can be tested here.
-        objects = redisObjects(await renderForCluster("prod", testStack("prod", { placement: "preferred" })));
+        // The prod default placement: a node spread of at most one pod more per node (DoNotSchedule), zones preferred.
+        objects = redisObjects(await renderForCluster("prod", testStack("prod")));
         expect(objects.statefulSet.spec.replicas).toBe(6);
+        expect(objects.statefulSet.spec.template.spec.topologySpreadConstraints[0]).toMatchObject({ topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "DoNotSchedule" });
     });
 
     afterAll(async () => {
         await removeNamespace();
     });
 
-    it("forms from the bootstrap Job: all slots covered, each replica on a distinct master", async () => {
+    it("schedules all six pods on the three nodes, two per node; forms from the bootstrap Job: all slots covered, each replica on a distinct master on another node, one master per node", async () => {
         const { warnings } = await cluster.apply(objects.nodes);
         expect(warnings.trim()).toBe("");
         await expectAliveButUnready(objects.statefulSet, pods);
         const placed = await nodePods();
         expect(placed.map((p) => p.name)).toEqual(pods);
-        expect(new Set(placed.map((p) => p.node))).toEqual(new Set(NODES));
+        expect(NODES.map((node) => placed.filter((p) => p.node === node).length)).toEqual([2, 2, 2]);
 
         const started = Date.now();
         const log = await runBootstrap(objects.job);
@@ -448,6 +552,9 @@ describe("prod shape: 3 masters x 1 replica", () => {
         expect(masters).toHaveLength(3);
         expect(masters.every((m) => m.slots.length > 0)).toBe(true);
         expect(new Set(replicas.map((r) => r.masterId))).toEqual(new Set(masters.map((m) => m.id)));
+        expect(await shardPlacement(nodes)).toEqual({ masterNodes: [...NODES], sharedWithMaster: [] });
+        expect(log).toMatch(/replica: redis-cluster-\d\.redis-cluster-headless\S* on node-[abc] follows redis-cluster-\d\.redis-cluster-headless\S* on node-[abc]/);
+        expect(log).not.toContain("WARNING");
     });
 
     it("stores keys written through a cluster client on all three masters", async () => {
@@ -464,7 +571,7 @@ describe("prod shape: 3 masters x 1 replica", () => {
         expect(sizes.reduce((a, b) => a + b, 0)).toBe(KEY_COUNT);
     });
 
-    it("promotes the replica of a SIGKILLed master and keeps every key readable, within 2 x cluster-node-timeout + 5 s; the old master rejoins as its replica", async () => {
+    it("promotes the replica of a SIGKILLed master and keeps every key readable, within 2 x cluster-node-timeout + 5 s; the old master rejoins and takes its slots back, one master per node again", async () => {
         const nodes = await clusterNodes((await ips())[0]);
         const victim = nodes.find((n) => n.flags.includes("master"))!;
         const replica = nodes.find((n) => n.masterId === victim.id)!;
@@ -491,11 +598,63 @@ describe("prod shape: 3 masters x 1 replica", () => {
         const back = await cluster.waitPodReady(NAMESPACE, victimPod.name, 180_000);
         expect(back.node).toBe(victimPod.node);
         expect(back.ip).not.toBe(victimPod.ip);
-        const rejoined = await eventually(`${victimPod.name} rejoined as a replica on its new IP`, 60_000, async () => {
-            const seen = (await clusterNodes(replicaPod.ip)).find((n) => n.id === victim.id);
-            return seen?.address === `${back.ip}:${CLIENT_PORT}` && seen.flags.includes("slave") ? seen : undefined;
+        // While it was down the promoted replica's node held two masters; back on a node without one, the old
+        // master takes over again (CLUSTER FAILOVER from start.sh), so no node loss can take two masters at once.
+        const restored = await eventually(`${victimPod.name} master again on its new IP, ${replicaPod.name} its replica`, 90_000, async () => {
+            const view = await clusterNodes(replicaPod.ip);
+            const seen = view.find((n) => n.id === victim.id);
+            const promoted = view.find((n) => n.id === replica.id);
+            return seen?.address === `${back.ip}:${CLIENT_PORT}` && seen.flags.includes("master") && seen.slots.length > 0
+                && promoted?.flags.includes("slave") && promoted.masterId === victim.id ? view : undefined;
         }, 500);
-        expect(rejoined.masterId).toBe(replica.id);
+        expect(await shardPlacement(restored)).toEqual({ masterNodes: [...NODES], sharedWithMaster: [] });
+        expect(await podLog(victimPod.name)).toMatch(/taking over from this replica's master \(CLUSTER FAILOVER\)[\s\S]*took over: master again on node-[abc]/);
+        await allKeysReadable(() => clusterClient(survivors), "prod", 30_000);
+    });
+
+    it("loses a whole node holding a master (its kubelet, containerd and containers SIGKILLed, its network down): every slot served again from the other nodes, every acknowledged key readable; back, its pods rejoin and one master per node is restored", async () => {
+        const pods = await nodePods();
+        const view = await clusterNodes(pods[0].ip);
+        const masterPod = pods.find((p) => view.some((n) => n.flags.includes("master") && n.slots.length > 0 && n.address === `${p.ip}:${CLIENT_PORT}`))!;
+        const lostNode = masterPod.node as NodeName;
+        const survivors = pods.filter((p) => p.node !== lostNode).map((p) => p.ip);
+        const writer = startWriter("loss");
+        let result: WriterResult | undefined;
+        let servedAfter = 0;
+        try {
+            await sleep(3000);
+            const stopped = Date.now();
+            await cluster.stopNode(lostNode);
+            await eventually(`every slot served by masters on the nodes left after ${lostNode} is lost`, 4 * objects.nodeTimeoutMs + 10_000, async () => {
+                const states = await Promise.all(survivors.map(clusterInfo));
+                const seen = await clusterNodes(survivors[0]);
+                const serving = seen.filter((n) => n.flags.includes("master") && !n.flags.some((f) => f.startsWith("fail")) && n.slots.length > 0);
+                return states.every((i) => i.cluster_state === "ok") && serving.length === 3
+                    && serving.every((m) => survivors.includes(m.address.split(":")[0]));
+            }, 250);
+            servedAfter = Date.now() - stopped;
+            await sleep(3000);
+            result = await writer.stop();
+            const lost = await missingOf(survivors, "loss", result.acknowledged);
+            console.log(`prod shape: ${lostNode} (master ${masterPod.name} and one replica) lost; every slot served again after ${servedAfter} ms; writer: ${result.attempts} writes, ${result.acknowledged.length} acknowledged, ${lost.length} of them lost, longest write stall ${result.longestStallMs} ms`);
+            expect(lost).toEqual([]);
+            expect(result.acknowledged.length).toBeGreaterThan(50);
+            await allKeysReadable(() => clusterClient(survivors), "prod", 30_000);
+        } finally {
+            if (!result) {
+                await writer.stop();
+            }
+            await cluster.startNode(lostNode);
+        }
+        await cluster.waitReady(NAMESPACE, NODES_SELECTOR, 6, 300_000);
+        const restored = await eventually("one master per node again after the node's return", 120_000, async () => {
+            const back = await nodePods();
+            const seen = await clusterNodes(back[0].ip);
+            const masters = seen.filter((n) => n.flags.includes("master") && n.slots.length > 0);
+            const nodesOfMasters = new Set(masters.map((m) => back.find((p) => `${p.ip}:${CLIENT_PORT}` === m.address)?.node));
+            return seen.length === 6 && masters.length === 3 && nodesOfMasters.size === 3 && seen.every((n) => n.linkState === "connected" && !n.flags.some((f) => f.startsWith("fail"))) ? seen : undefined;
+        }, 1_000);
+        expect(await shardPlacement(restored)).toEqual({ masterNodes: [...NODES], sharedWithMaster: [] });
     });
 
     it("heals when every pod comes back on a new address, with every key (replayed from the AOF)", async () => {
@@ -524,6 +683,44 @@ describe("prod shape: 3 masters x 1 replica", () => {
             expect(await podLog(pod)).toMatch(/DB loaded from append only file/);
         }
         await allKeysReadable(() => clusterClient(back.map((p) => p.ip)), "prod", 30_000);
+    });
+
+    it("rolls every pod for a config change without losing an acknowledged write: masters hand over first (preStop), a pod is Ready only back in the cluster and in sync", async () => {
+        const rolled = redisObjects(await renderForCluster("prod", testStack("prod", { maxmemoryPolicy: "allkeys-lfu" })));
+        const checksum = (sts: Record<string, any>) => sts.spec.template.metadata.annotations["bss/config-checksum"];
+        expect(checksum(rolled.statefulSet)).not.toBe(checksum(objects.statefulSet));
+        const before = await nodePods();
+        const writer = startWriter("roll");
+        let result: WriterResult;
+        const started = Date.now();
+        try {
+            await sleep(2000);
+            await cluster.apply(rolled.nodes);
+            await cluster.kubectl(["-n", NAMESPACE, "rollout", "status", `statefulset/${STATEFUL_SET}`, "--timeout=600s"], { timeoutMs: 620_000 });
+            await cluster.waitReady(NAMESPACE, NODES_SELECTOR, 6, 120_000);
+            await sleep(2000);
+        } finally {
+            result = await writer.stop();
+        }
+        const rollMs = Date.now() - started;
+        const after = await nodePods();
+        expect(after.filter((p) => before.some((b) => b.uid === p.uid))).toEqual([]);
+        const lost = await missingOf(after.map((p) => p.ip), "roll", result.acknowledged);
+        console.log(`prod shape: full roll of 6 pods in ${rollMs} ms under a writer: ${result.attempts} writes, ${result.acknowledged.length} acknowledged (WAIT 1), ${lost.length} of them lost, longest write stall ${result.longestStallMs} ms`);
+        expect(lost).toEqual([]);
+        expect(result.acknowledged.length).toBeGreaterThan(100);
+        // The rolled pods' own hook runs (earlier tests SIGKILL containers, whose hooks then have nothing to run in).
+        const hookFailures = (await cluster.json(["-n", NAMESPACE, "get", "events", "--field-selector", "reason=FailedPreStopHook"])).items
+            .filter((e: any) => before.some((b) => b.uid === e.involvedObject.uid)).map((e: any) => `${e.involvedObject.name}: ${e.message}`);
+        expect(hookFailures).toEqual([]);
+        for (const pod of after) {
+            expect(await runProbe(rolled.statefulSet, pod.name, "readinessProbe")).toEqual({ code: 0, output: "" });
+            expect((await clusterInfo(pod.ip)).cluster_state).toBe("ok");
+        }
+        const nodes = await clusterNodes(after[0].ip);
+        expect(nodes.filter((n) => n.flags.includes("master") && n.slots.length > 0)).toHaveLength(3);
+        expect(await shardPlacement(nodes)).toEqual({ masterNodes: [...NODES], sharedWithMaster: [] });
+        objects = rolled;
     });
 
     it("leaves the cluster untouched when the bootstrap runs again", async () => {
