@@ -67,7 +67,11 @@ if (settings.monitoring.enabled) {
     new Monitoring("monitoring", {
         namespace: settings.namespace,
         settings: settings.monitoring,
-        inputs: { brokers: settings.kafka.brokers, zookeeperReplicas: settings.zookeeper.replicas, redisReplicasPerMaster: settings.redis.replicasPerMaster },
+        inputs: {
+            brokers: settings.kafka.brokers, zookeeperReplicas: settings.zookeeper.replicas, redisReplicasPerMaster: settings.redis.replicasPerMaster,
+            brokerMinInsyncReplicas: settings.kafka.minInsyncReplicas,
+            topicMinInsyncReplicas: Object.fromEntries(settings.topics.map((t) => [t.name, Number(t.config["min.insync.replicas"])])),
+        },
     }, { dependsOn: [namespace] });
 }
 export const kafkaInternalBootstrap = kafka.internalBootstrap;

@@ -4,12 +4,15 @@ import { buildRuleGroups, RuleInputs } from "./rules";
 
 /** Inputs that render every rule there is (JMX on, consumer groups declared, Redis replicas). */
 export const ALL_RULES: RuleInputs = {
-    brokers: 3, zookeeperReplicas: 3, brokerJmx: true, consumerGroups: ["billing"], lagThreshold: 1000,
-    redisReplicasPerMaster: 1, kong5xxRatio: 0.05, kongP99LatencyMs: 2000,
+    brokers: 3, zookeeperReplicas: 3, brokerJmx: true, brokerMinInsyncReplicas: 2, topicMinInsyncReplicas: { "bss.events": 2, "bss.scratch": 1 },
+    consumerGroups: ["billing"], lagThreshold: 1000, redisReplicasPerMaster: 1, kong5xxRatio: 0.05, kongP99LatencyMs: 2000,
 };
 
+/** The same without the JMX agent: the Kafka alerts read from kafka_exporter, one topic with its own min.insync.replicas. */
+export const ALL_EXPORTER_RULES: RuleInputs = { ...ALL_RULES, brokerJmx: false };
+
 /** PromQL functions and keywords that look like metric names to the scan below. */
-const NOT_METRICS = new Set(["sum", "count", "max", "min", "rate", "by", "on", "and", "or", "vector", "histogram_quantile", "group_left", "le"]);
+const NOT_METRICS = new Set(["sum", "count", "max", "min", "rate", "by", "on", "and", "or", "unless", "vector", "histogram_quantile", "group_left", "le"]);
 
 /** Metric names in a PromQL expression: identifiers outside of strings and label matchers. */
 export function metricNames(expr: string): string[] {
@@ -21,7 +24,8 @@ export function metricNames(expr: string): string[] {
 
 /** Every expression of every rule and panel, with where it comes from. */
 export function allQueries(): { where: string; expr: string }[] {
-    const rules = buildRuleGroups(ALL_RULES).flatMap((g) => g.rules.map((r) => ({ where: `rule ${r.alert}`, expr: r.expr })));
+    const rules = [ALL_RULES, ALL_EXPORTER_RULES].flatMap((inputs) => buildRuleGroups(inputs))
+        .flatMap((g) => g.rules.map((r) => ({ where: `rule ${g.name} ${r.alert}`, expr: r.expr })));
     const panels = buildDashboards().flatMap((d) => d.panels.flatMap((p: any) => p.targets.map((t: any) => ({ where: `${d.uid} "${p.title}"`, expr: t.expr }))));
     return [...rules, ...panels];
 }

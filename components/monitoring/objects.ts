@@ -17,6 +17,10 @@ export interface MonitoringInputs {
     brokers: number;
     zookeeperReplicas: number;
     redisReplicasPerMaster: number;
+    /** The brokers' default min.insync.replicas (`bss:kafka.minInsyncReplicas`); no default. */
+    brokerMinInsyncReplicas: number;
+    /** Each declared topic's min.insync.replicas (`bss:topics`), by name; no default. */
+    topicMinInsyncReplicas: Record<string, number>;
 }
 
 export interface MonitoringObjects {
@@ -35,6 +39,8 @@ export function ruleInputs(settings: MonitoringSettings, inputs: MonitoringInput
         brokers: inputs.brokers,
         zookeeperReplicas: inputs.zookeeperReplicas,
         brokerJmx: settings.jmxAgent.mavenRepository !== undefined,
+        brokerMinInsyncReplicas: inputs.brokerMinInsyncReplicas,
+        topicMinInsyncReplicas: inputs.topicMinInsyncReplicas,
         consumerGroups: settings.consumerGroups,
         lagThreshold: settings.lagThreshold,
         redisReplicasPerMaster: inputs.redisReplicasPerMaster,

@@ -15,6 +15,9 @@ export const JOBS = {
     kong: "kong",
 } as const;
 
+/** The group of Kafka alerts read from kafka_exporter when the brokers run no JMX agent. */
+export const KAFKA_EXPORTER_GROUP = "bss-kafka-exporter-partitions";
+
 /** Every alert's runbook is its own README heading (`#### <alert>`, anchor `#<alert in lower case>`). */
 export const RUNBOOK_BASE = "README.md#";
 
@@ -35,8 +38,15 @@ export interface RuleInputs {
     /** Broker count: fewer running brokers than this is "broker down". */
     brokers: number;
     zookeeperReplicas: number;
-    /** Whether the brokers run the JMX agent; without it the broker group is left out (its metrics would never exist). */
+    /**
+     * Whether the brokers run the JMX agent. With it the partition and broker alerts read the brokers' own metrics;
+     * without it the same alerts (but the controller one, which kafka_exporter cannot see) read kafka_exporter's.
+     */
     brokerJmx: boolean;
+    /** The brokers' default `min.insync.replicas` (`bss:kafka.minInsyncReplicas`), for every topic without its own. */
+    brokerMinInsyncReplicas: number;
+    /** `min.insync.replicas` of each declared topic (the topic catalog's config), by topic name; `{}` for none. */
+    topicMinInsyncReplicas: Record<string, number>;
     consumerGroups: string[];
     lagThreshold: number;
     /** Redis replicas per master; 0 leaves the "master without replica" alert out. */
@@ -53,9 +63,52 @@ const rule = (alert: string, expr: string, forDuration: string, severity: "criti
     annotations: { summary, description, runbook_url: `${RUNBOOK_BASE}${alert.toLowerCase()}` },
 });
 
+/** A PromQL regex matching exactly these topic names (names are letters, digits, '.', '_' and '-'). */
+const topicsRegex = (topics: string[]) => topics.map((t) => t.replace(/\./g, "\\\\.")).join("|");
+
+/**
+ * Partitions below their topic's min.insync.replicas from kafka_exporter's in-sync replica count: kafka_exporter does
+ * not know the setting, so the stack's declared values are compared per topic. Topics with their own value are
+ * compared with it; every other topic (undeclared ones, `__consumer_offsets`) with the brokers' default.
+ */
+export function underMinIsrExpr(job: string, brokerDefault: number, topicMinIsr: Record<string, number>): string {
+    const isr = (matchers: string) => `kafka_topic_partition_in_sync_replica{${job}${matchers}}`;
+    const own = Object.entries(topicMinIsr).filter(([, minIsr]) => minIsr !== brokerDefault);
+    const byValue = new Map<number, string[]>();
+    own.forEach(([topic, minIsr]) => byValue.set(minIsr, [...(byValue.get(minIsr) ?? []), topic]));
+    const terms = [...byValue.entries()].sort(([a], [b]) => a - b).map(([minIsr, topics]) => `(${isr(`, topic=~"${topicsRegex(topics.sort())}"`)} < ${minIsr})`);
+    const others = own.length > 0 ? isr(`, topic!~"${topicsRegex(own.map(([t]) => t).sort())}"`) : isr("");
+    return `count(${[...terms, `(${others} < ${brokerDefault})`].join(" or ")}) > 0`;
+}
+
 export function buildRuleGroups(inputs: RuleInputs): RuleGroup[] {
     const k = `job="${JOBS.kafka}"`;
+    const ke = `job="${JOBS.kafkaExporter}"`;
     const groups: RuleGroup[] = [];
+    if (!inputs.brokerJmx) {
+        groups.push({
+            name: KAFKA_EXPORTER_GROUP,
+            rules: [
+                // kafka_exporter emits no leader series for a partition without a live leader (its Leader() call fails),
+                // while the replica count series stays: a partition with replicas and no leader is offline.
+                rule("KafkaOfflinePartitions",
+                    `count(kafka_topic_partition_replicas{${ke}} unless on (topic, partition) kafka_topic_partition_leader{${ke}}) > 0`, "1m", "critical",
+                    "Kafka has offline partitions",
+                    "{{ $value }} partitions have no live leader (kafka_exporter sees no leader for them): producers and consumers of them are stopped."),
+                rule("KafkaUnderMinIsrPartitions", underMinIsrExpr(ke, inputs.brokerMinInsyncReplicas, inputs.topicMinInsyncReplicas), "1m", "critical",
+                    "Kafka partitions are below min.insync.replicas",
+                    `{{ $value }} partitions have fewer in-sync replicas than their topic's declared min.insync.replicas (brokers' default ${inputs.brokerMinInsyncReplicas}): acks=all producers to them fail.`),
+                rule("KafkaUnderReplicatedPartitions", `sum(kafka_topic_partition_under_replicated_partition{${ke}}) > 0`, "1m", "warning",
+                    "Kafka has under-replicated partitions",
+                    "{{ $value }} partitions have fewer in-sync replicas than replicas: one more broker loss may take them offline."),
+                // No series at all is also an alert: with every broker gone kafka_exporter hangs, fails its probe and
+                // then exits at start, so its absence means every broker (or the exporter itself) is down.
+                rule("KafkaBrokerDown", `(max(kafka_brokers{${ke}}) or vector(0)) < ${inputs.brokers}`, "2m", "critical",
+                    "A Kafka broker is down",
+                    `Only {{ $value }} of ${inputs.brokers} brokers are in the cluster metadata kafka_exporter reads (0 also when kafka_exporter cannot be scraped).`),
+            ],
+        });
+    }
     if (inputs.brokerJmx) {
         groups.push({
             name: "bss-kafka-brokers",

@@ -4,15 +4,25 @@
  * were read from their sources at the pinned versions with the search tool; the broker JMX names are proven by a
  * real scrape (broker-metrics.integration.test.ts, which checks BROKER_JMX_METRICS).
  */
-import { buildRuleGroups } from "../../components/monitoring/rules";
-import { ALL_RULES, allQueries, metricNames, queriedMetrics } from "../../components/monitoring/metrics";
-import { CASES } from "./promtool-cases";
+import { buildRuleGroups, KAFKA_EXPORTER_GROUP } from "../../components/monitoring/rules";
+import { ALL_EXPORTER_RULES, ALL_RULES, allQueries, metricNames, queriedMetrics } from "../../components/monitoring/metrics";
+import { caseFor, CASES, EXPORTER_CASES } from "./promtool-cases";
 import { BROKER_JMX_METRICS } from "./broker-jmx-metrics";
 
-/** kafka_exporter v1.9.0 (`danielqsj/kafka-exporter:v1.9.0`), kafka_exporter.go: `prometheus.BuildFQName("kafka", ...)` descs. */
+/**
+ * kafka_exporter v1.9.0 (`danielqsj/kafka-exporter:v1.9.0`), kafka_exporter.go: `prometheus.BuildFQName("kafka", ...)`
+ * descs. `kafka_brokers` is len(client.Brokers()), the brokers of the last metadata answer (live ones only); per
+ * partition (labels topic, partition) `topic_partition_replicas` and `topic_partition_in_sync_replica` are counts,
+ * `topic_partition_under_replicated_partition` is 1 when in-sync < replicas, and `topic_partition_leader` is the
+ * leader's broker id, emitted only when client.Leader() succeeds: a partition without a live leader has no leader
+ * series at all (never -1). kafka_exporter exports no controller and no min.insync.replicas.
+ */
 const KAFKA_EXPORTER = {
-    source: "github.com/danielqsj/kafka_exporter kafka_exporter.go (v1.9.0: clusterBrokers, consumergroupLag descs)",
-    metrics: ["kafka_brokers", "kafka_consumergroup_lag"],
+    source: "github.com/danielqsj/kafka_exporter kafka_exporter.go (v1.9.0: clusterBrokers, topicPartitionLeader, topicPartitionReplicas, topicPartitionInSyncReplicas, topicUnderReplicatedPartition, consumergroupLag descs)",
+    metrics: [
+        "kafka_brokers", "kafka_consumergroup_lag", "kafka_topic_partition_in_sync_replica", "kafka_topic_partition_leader",
+        "kafka_topic_partition_replicas", "kafka_topic_partition_under_replicated_partition",
+    ],
 };
 /**
  * redis_exporter v1.91.1 (`oliver006/redis_exporter:v1.91.1`): exporter/exporter.go metricMapGauges/metricMapCounters
@@ -65,7 +75,12 @@ describe("metric names", () => {
     });
 });
 
-it("every alert has a firing and a quiet promtool case", () => {
+it("every alert has a firing and a quiet promtool case, the kafka_exporter variants their own", () => {
     const alerts = buildRuleGroups(ALL_RULES).flatMap((g) => g.rules.map((r) => r.alert)).sort();
     expect(Object.keys(CASES).sort()).toEqual(alerts);
+    const exporterAlerts = buildRuleGroups(ALL_EXPORTER_RULES).filter((g) => g.name === KAFKA_EXPORTER_GROUP).flatMap((g) => g.rules.map((r) => r.alert)).sort();
+    expect(Object.keys(EXPORTER_CASES).sort()).toEqual(exporterAlerts);
+    for (const group of buildRuleGroups(ALL_EXPORTER_RULES)) {
+        group.rules.forEach((r) => expect(caseFor(group.name, r.alert, ALL_EXPORTER_RULES)).toBeDefined());
+    }
 });

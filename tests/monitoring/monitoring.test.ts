@@ -7,7 +7,7 @@ import {
     JMX_AGENT_JAR, JMX_AGENT_MAVEN_PATH, JMX_AGENT_PORT, JMX_AGENT_SHA256, javaAgentOption, renderJmxExporterConfig, withJmxAgent,
 } from "../../components/monitoring/jmx";
 import { buildMonitoringObjects } from "../../components/monitoring/objects";
-import { buildRuleGroups, RuleInputs } from "../../components/monitoring/rules";
+import { buildRuleGroups, KAFKA_EXPORTER_GROUP, RuleInputs } from "../../components/monitoring/rules";
 import { buildPodMonitors, buildScrapeConfigs, scrapeTargets } from "../../components/monitoring/scrape";
 import { buildKafkaObjects } from "../../components/kafka/objects";
 import { loadSettings } from "../../settings";
@@ -16,7 +16,7 @@ import { runStartScript, scratchDir } from "../kafka/script-runner";
 import { renderKafkaConfigFiles } from "./start-files";
 
 const BASE: RuleInputs = {
-    brokers: 3, zookeeperReplicas: 3, brokerJmx: true, consumerGroups: [], lagThreshold: 1000,
+    brokers: 3, zookeeperReplicas: 3, brokerJmx: true, brokerMinInsyncReplicas: 2, topicMinInsyncReplicas: {}, consumerGroups: [], lagThreshold: 1000,
     redisReplicasPerMaster: 1, kong5xxRatio: 0.05, kongP99LatencyMs: 2000,
 };
 const alerts = (inputs: Partial<RuleInputs>) => buildRuleGroups({ ...BASE, ...inputs }).flatMap((g) => g.rules);
@@ -45,8 +45,28 @@ describe("alert rules", () => {
         }
     });
 
-    it("leave the broker group out without the JMX agent: its metrics would never exist", () => {
-        expect(alertNames({ brokerJmx: false }).filter((a) => a.startsWith("Kafka"))).toEqual([]);
+    it("read the same Kafka alerts from kafka_exporter without the JMX agent, all but the controller one it cannot see", () => {
+        const exporterRules = alerts({ brokerJmx: false }).filter((r) => r.alert.startsWith("Kafka"));
+        expect(exporterRules.map((r) => r.alert).sort()).toEqual(["KafkaBrokerDown", "KafkaOfflinePartitions", "KafkaUnderMinIsrPartitions", "KafkaUnderReplicatedPartitions"]);
+        for (const r of exporterRules) {
+            expect(r.expr).toContain('job="kafka-exporter"');
+            expect(r.expr).not.toContain('job="kafka"');
+        }
+        const withAgent = alerts({}).filter((r) => r.alert.startsWith("Kafka"));
+        expect(withAgent.every((r) => r.expr.includes('job="kafka"') && !r.expr.includes("kafka-exporter"))).toBe(true);
+        expect(buildRuleGroups({ ...BASE, brokerJmx: false }).map((g) => g.name)).toContain(KAFKA_EXPORTER_GROUP);
+        expect(alerts({ brokerJmx: false, brokers: 5 }).find((r) => r.alert === "KafkaBrokerDown")!.expr).toBe('(max(kafka_brokers{job="kafka-exporter"}) or vector(0)) < 5');
+    });
+
+    it("compare kafka_exporter's in-sync replicas with each topic's declared min.insync.replicas, the brokers' default for the rest", () => {
+        const underMinIsr = (brokerMinInsyncReplicas: number, topicMinInsyncReplicas: Record<string, number>) =>
+            alerts({ brokerJmx: false, brokerMinInsyncReplicas, topicMinInsyncReplicas }).find((r) => r.alert === "KafkaUnderMinIsrPartitions")!.expr;
+        const isr = 'kafka_topic_partition_in_sync_replica{job="kafka-exporter"';
+        expect(underMinIsr(2, {})).toBe(`count((${isr}} < 2)) > 0`);
+        // Topics declaring the default need no term of their own.
+        expect(underMinIsr(2, { "bss.events": 2 })).toBe(`count((${isr}} < 2)) > 0`);
+        expect(underMinIsr(2, { "bss.events": 2, "bss.scratch": 1, "a_b": 1, "c-d": 3 })).toBe(
+            `count((${isr}, topic=~"a_b|bss\\\\.scratch"} < 1) or (${isr}, topic=~"c-d"} < 3) or (${isr}, topic!~"a_b|bss\\\\.scratch|c-d"} < 2)) > 0`);
     });
 
     it("alert on lag only for the declared groups, above the threshold", () => {
@@ -116,7 +136,7 @@ describe("dashboards", () => {
 describe("scrape objects", () => {
     it("render PodMonitors with the release label and the rules' job names only when the operator is on", () => {
         const settings = readMonitoring({ prometheusOperator: true, releaseLabel: "prom", jmxAgent: { mavenRepository: "https://maven.example/repo" } }, { environment: "prod", namespace: "bss", stack: "prod" }, []);
-        const objects = buildMonitoringObjects("bss", settings, { brokers: 3, zookeeperReplicas: 3, redisReplicasPerMaster: 1 });
+        const objects = buildMonitoringObjects("bss", settings, { brokers: 3, zookeeperReplicas: 3, redisReplicasPerMaster: 1, brokerMinInsyncReplicas: 2, topicMinInsyncReplicas: {} });
         expect(objects.podMonitors.map((m) => m.metadata.name)).toEqual(["bss-kafka", "bss-kafka-exporter", "bss-zookeeper", "bss-redis", "bss-kong"]);
         for (const m of objects.podMonitors) {
             expect(m.metadata.labels.release).toBe("prom");
@@ -126,7 +146,7 @@ describe("scrape objects", () => {
         expect(objects.prometheusRule!.metadata.labels.release).toBe("prom");
         expect(objects.prometheusRule!.spec.groups.map((g: any) => g.name)).toEqual(["bss-kafka-brokers", "bss-zookeeper", "bss-redis", "bss-kong"]);
 
-        const plain = buildMonitoringObjects("bss", readMonitoring({}, { environment: "dev", namespace: "bss", stack: "dev" }, []), { brokers: 3, zookeeperReplicas: 1, redisReplicasPerMaster: 0 });
+        const plain = buildMonitoringObjects("bss", readMonitoring({}, { environment: "dev", namespace: "bss", stack: "dev" }, []), { brokers: 3, zookeeperReplicas: 1, redisReplicasPerMaster: 0, brokerMinInsyncReplicas: 2, topicMinInsyncReplicas: {} });
         expect(plain.podMonitors).toEqual([]);
         expect(plain.prometheusRule).toBeUndefined();
         expect(plain.jmxConfig).toBeUndefined();
@@ -147,7 +167,7 @@ describe("scrape objects", () => {
 
     it("label the dashboards for the Grafana sidecar, configurably", () => {
         const settings = readMonitoring({ dashboardLabels: { "grafana.io/dashboard": "bss" } }, { environment: "dev", namespace: "bss", stack: "dev" }, []);
-        const objects = buildMonitoringObjects("bss", settings, { brokers: 1, zookeeperReplicas: 1, redisReplicasPerMaster: 0 });
+        const objects = buildMonitoringObjects("bss", settings, { brokers: 1, zookeeperReplicas: 1, redisReplicasPerMaster: 0, brokerMinInsyncReplicas: 2, topicMinInsyncReplicas: {} });
         for (const d of objects.dashboards) {
             expect((d.metadata as any).labels["grafana.io/dashboard"]).toBe("bss");
             const [json] = Object.values(d.data as Record<string, string>);

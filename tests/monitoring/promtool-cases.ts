@@ -1,9 +1,10 @@
 /**
- * `promtool test rules` cases for every alert of components/monitoring/rules.ts (rendered with ALL_RULES): one set of
- * series that must fire and one that must not, each a small story of what an exporter would report.
+ * `promtool test rules` cases for every alert of components/monitoring/rules.ts (rendered with ALL_RULES, and with
+ * ALL_EXPORTER_RULES or a stack's inputs for the kafka_exporter variants): one set of series that must fire and one
+ * that must not, each a small story of what an exporter would report.
  */
 import * as yaml from "js-yaml";
-import { AlertRule, RuleGroup } from "../../components/monitoring/rules";
+import { AlertRule, KAFKA_EXPORTER_GROUP, RuleGroup, RuleInputs } from "../../components/monitoring/rules";
 
 export interface AlertCase {
     /** Input series (promtool's `series`/`values` notation, one sample a minute). */
@@ -18,6 +19,51 @@ export interface AlertCase {
 }
 
 const s = (series: string, values: string) => ({ series, values });
+const exporter = (metric: string, topic: string, partition: number, values: string) =>
+    s(`${metric}{job="kafka-exporter",topic="${topic}",partition="${partition}"}`, values);
+
+/**
+ * The kafka_exporter variants of the Kafka alerts (group KAFKA_EXPORTER_GROUP), some sized by the stack's inputs.
+ * kafka_exporter v1.9.0 emits, per partition, the replica and in-sync replica counts and the under-replicated flag
+ * always, and the leader's broker id only while the partition has a live leader.
+ */
+export const EXPORTER_CASES: Record<string, (inputs: RuleInputs) => AlertCase> = {
+    KafkaOfflinePartitions: () => ({
+        fire: [
+            exporter("kafka_topic_partition_replicas", "bss.events", 0, "3x10"), exporter("kafka_topic_partition_leader", "bss.events", 0, "1x10"),
+            exporter("kafka_topic_partition_replicas", "bss.events", 1, "3x10"), exporter("kafka_topic_partition_leader", "bss.events", 1, "1 stale"),
+        ],
+        at: "5m", labels: {}, value: 1,
+        quiet: [
+            exporter("kafka_topic_partition_replicas", "bss.events", 0, "3x10"), exporter("kafka_topic_partition_leader", "bss.events", 0, "1x10"),
+            // Broker 0 leads partition 1: a leader id of 0 is a leader.
+            exporter("kafka_topic_partition_replicas", "bss.events", 1, "3x10"), exporter("kafka_topic_partition_leader", "bss.events", 1, "0x10"),
+        ],
+    }),
+    KafkaUnderMinIsrPartitions: (inputs) => {
+        const isr = (topic: string, partition: number, value: number) => exporter("kafka_topic_partition_in_sync_replica", topic, partition, `${value}x10`);
+        const brokerDefault = inputs.brokerMinInsyncReplicas;
+        const own = Object.entries(inputs.topicMinInsyncReplicas).filter(([, minIsr]) => minIsr !== brokerDefault);
+        return {
+            // An undeclared topic falls back to the brokers' default; a declared one is held to its own value.
+            fire: [isr("undeclared", 0, brokerDefault - 1), isr("undeclared", 1, brokerDefault), ...own.map(([topic, minIsr]) => isr(topic, 0, minIsr - 1))],
+            at: "5m", labels: {}, value: 1 + own.length,
+            quiet: [isr("undeclared", 0, brokerDefault), ...own.map(([topic, minIsr]) => isr(topic, 0, minIsr))],
+        };
+    },
+    KafkaUnderReplicatedPartitions: () => ({
+        fire: [exporter("kafka_topic_partition_under_replicated_partition", "bss.events", 0, "1x10"), exporter("kafka_topic_partition_under_replicated_partition", "bss.events", 1, "1x10"),
+            exporter("kafka_topic_partition_under_replicated_partition", "bss.events", 2, "0x10")],
+        at: "5m", labels: {}, value: 2,
+        quiet: [exporter("kafka_topic_partition_under_replicated_partition", "bss.events", 0, "0x10"),
+            s('kafka_topic_partition_under_replicated_partition{job="other",topic="x",partition="0"}', "1x10")],
+    }),
+    KafkaBrokerDown: (inputs) => ({
+        fire: [s('kafka_brokers{job="kafka-exporter",pod="kafka-exporter-0"}', `${inputs.brokers - 1}x10`)],
+        at: "5m", labels: {}, value: inputs.brokers - 1,
+        quiet: [s('kafka_brokers{job="kafka-exporter",pod="kafka-exporter-0"}', `${inputs.brokers}x10`)],
+    }),
+};
 
 export const CASES: Record<string, AlertCase> = {
     KafkaOfflinePartitions: {
@@ -125,24 +171,29 @@ export function expand(template: string, labels: Record<string, string>, value: 
         .replace(/\{\{ \$labels\.(\w+) \}\}/g, (_, name) => labels[name] ?? "");
 }
 
-/** promtool's unit-test file for `rulesFile`: a firing and a quiet test per alert. */
-export function renderPromtoolTests(rulesFile: string, groups: RuleGroup[]): string {
-    const rules = new Map<string, AlertRule>(groups.flatMap((g) => g.rules.map((r) => [r.alert, r] as [string, AlertRule])));
-    const tests = [...rules.values()].flatMap((rule) => {
-        const c = CASES[rule.alert];
+/** The case for one rule of `group`: the kafka_exporter variants have their own, sized by `inputs`. */
+export function caseFor(group: string, alert: string, inputs: RuleInputs): AlertCase | undefined {
+    return group === KAFKA_EXPORTER_GROUP ? EXPORTER_CASES[alert]?.(inputs) : CASES[alert];
+}
+
+/** promtool's unit-test file for `rulesFile` (rendered from `inputs`): a firing and a quiet test per alert. */
+export function renderPromtoolTests(rulesFile: string, groups: RuleGroup[], inputs: RuleInputs): string {
+    const rules = groups.flatMap((g) => g.rules.map((r) => ({ group: g.name, rule: r as AlertRule })));
+    const tests = rules.flatMap(({ group, rule }) => {
+        const c = caseFor(group, rule.alert, inputs);
         if (!c) {
-            throw new Error(`no promtool case for ${rule.alert}`);
+            throw new Error(`no promtool case for ${rule.alert} of ${group}`);
         }
         const annotations = Object.fromEntries(Object.entries(rule.annotations).map(([k, v]) => [k, expand(v, c.labels, c.value)]));
         return [
             {
-                name: `${rule.alert} fires`,
+                name: `${group} ${rule.alert} fires`,
                 interval: "1m",
                 input_series: c.fire,
                 alert_rule_test: [{ eval_time: c.at, alertname: rule.alert, exp_alerts: [{ exp_labels: { ...c.labels, severity: rule.labels.severity }, exp_annotations: annotations }] }],
             },
             {
-                name: `${rule.alert} stays quiet`,
+                name: `${group} ${rule.alert} stays quiet`,
                 interval: "1m",
                 input_series: c.quiet,
                 alert_rule_test: [{ eval_time: c.at, alertname: rule.alert, exp_alerts: [] }],
