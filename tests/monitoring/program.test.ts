@@ -2,6 +2,7 @@
 import { loadSettings, SettingsError } from "../../settings";
 import { inlineConfig, renderIsolated, stackFile } from "../helpers/render";
 import { StackConfig } from "../../render/render";
+import * as yaml from "js-yaml";
 
 const withMonitoring = (stack: string, monitoring: unknown): StackConfig => {
     const base = stackFile(stack);
@@ -20,6 +21,22 @@ describe("the dev stack as it is", () => {
         expect(kafka.spec.template.spec.initContainers ?? []).toEqual([]);
         expect(names(rendered.manifests, "ConfigMap")).not.toContain("kafka-jmx-exporter");
     });
+});
+
+it("without the agent alerts on Kafka partitions and brokers from kafka-exporter, each declared topic held to its own min.insync.replicas", async () => {
+    const base = stackFile("dev");
+    const config = { ...base, values: { ...base.values, "bss:topics": JSON.stringify({ "bss.scratch": { replicationFactor: 1 } }) } };
+    const rendered = await renderIsolated("dev", config);
+    const rules = rendered.manifests.find((m) => m.kind === "ConfigMap" && m.metadata.name === "bss-alert-rules")!.data["bss.rules.yaml"] as string;
+    const groups = (yaml.load(rules) as { groups: { name: string; rules: { alert: string; expr: string }[] }[] }).groups;
+    const kafka = groups.find((g) => g.name === "bss-kafka-exporter-partitions")!.rules;
+    expect(kafka.map((r) => r.alert)).toEqual(["KafkaOfflinePartitions", "KafkaUnderMinIsrPartitions", "KafkaUnderReplicatedPartitions", "KafkaBrokerDown"]);
+    expect(groups.map((g) => g.name)).not.toContain("bss-kafka-brokers");
+    // bss.scratch has RF 1, so min.insync.replicas 1; the catalog topics and everything else the brokers' default 2.
+    expect(kafka.find((r) => r.alert === "KafkaUnderMinIsrPartitions")!.expr).toBe(
+        'count((kafka_topic_partition_in_sync_replica{job="kafka-exporter", topic=~"bss\\\\.scratch"} < 1) or '
+        + '(kafka_topic_partition_in_sync_replica{job="kafka-exporter", topic!~"bss\\\\.scratch"} < 2)) > 0');
+    expect(kafka.find((r) => r.alert === "KafkaBrokerDown")!.expr).toBe('(max(kafka_brokers{job="kafka-exporter"}) or vector(0)) < 3');
 });
 
 describe("prod with the operator, the JMX agent and declared consumer groups", () => {
