@@ -11,6 +11,7 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { readStackConfigFile } from "../render/render";
+import { parseFlags } from "./cli-flags";
 import { loadSettings, SettingsError } from "../settings";
 import { drainPlan, PartitionPlacement, PartitionState, reassignmentJson } from "../components/kafka/rebalance/assignment";
 import { DRAIN_ANNOTATION } from "../components/kafka/rebalance/broker-guard";
@@ -36,19 +37,7 @@ const VALUE_FLAGS = ["--stack", "--brokers", "--config-file", "--kubectl", "--ku
 
 /** Parses the command line; throws a usage error naming the flag and what it got. */
 export function parseDrainArgs(argv: string[], root = ROOT): DrainOptions {
-    const values = new Map<string, string>();
-    for (let i = 0; i < argv.length; i++) {
-        const flag = argv[i];
-        if (VALUE_FLAGS.includes(flag) && argv[i + 1] !== undefined && !argv[i + 1].startsWith("--")) {
-            values.set(flag, argv[++i]);
-        } else {
-            throw new Error(`${VALUE_FLAGS.includes(flag) ? `${flag} needs a value` : `unknown argument ${JSON.stringify(flag)}`}\n${USAGE}`);
-        }
-    }
-    const stack = values.get("--stack");
-    if (!stack) {
-        throw new Error(`--stack is required\n${USAGE}`);
-    }
+    const { values, stack } = parseFlags(argv, VALUE_FLAGS, [], USAGE);
     const brokerText = values.get("--brokers");
     const brokers = (brokerText ?? "").split(",").map((id) => id.trim()).filter(Boolean);
     if (brokers.length === 0 || brokers.some((id) => !/^\d+$/.test(id))) {

@@ -6,6 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { readStackConfigFile } from "../../render/render";
+import { parseFlags } from "../cli-flags";
 import { loadSettings, Settings, SettingsError } from "../../settings";
 import { buildReport, CheckResult, exitCode, redactSecrets, renderJson, renderTable, VerifyReport } from "./report";
 import { credentialsFrom, Credentials, readOutputsFile, readOutputsWithPulumi, secretValues, StackOutputs } from "./outputs";
@@ -41,22 +42,7 @@ const SWITCHES = ["--json", "--strict"];
 
 /** Parses the command line; throws a usage error naming the flag and what it got. */
 export function parseArgs(argv: string[], root = ROOT): CliOptions {
-    const values = new Map<string, string>();
-    const switches = new Set<string>();
-    for (let i = 0; i < argv.length; i++) {
-        const flag = argv[i];
-        if (SWITCHES.includes(flag)) {
-            switches.add(flag);
-        } else if (VALUE_FLAGS.includes(flag) && argv[i + 1] !== undefined && !argv[i + 1].startsWith("--")) {
-            values.set(flag, argv[++i]);
-        } else {
-            throw new Error(`${VALUE_FLAGS.includes(flag) ? `${flag} needs a value` : `unknown argument ${JSON.stringify(flag)}`}\n${USAGE}`);
-        }
-    }
-    const stack = values.get("--stack");
-    if (!stack) {
-        throw new Error(`--stack is required\n${USAGE}`);
-    }
+    const { values, switches, stack } = parseFlags(argv, VALUE_FLAGS, SWITCHES, USAGE);
     const areas = (values.get("--only") ?? AREAS.join(",")).split(",").map((a) => a.trim()).filter(Boolean);
     const unknown = areas.filter((a) => !(AREAS as readonly string[]).includes(a));
     if (unknown.length > 0 || areas.length === 0) {
