@@ -55,6 +55,17 @@ int16() {
     value=$(((bytes[0] << 8) | bytes[1]))
     value=$((value >= 32768 ? value - 65536 : value))
 }
+# Reads an array of int32 broker ids; `value` is yes when it lists this broker, no otherwise.
+broker_listed() {
+    local count r found=no
+    int32
+    count="$value"
+    for ((r = 0; r < count; r++)); do
+        int32
+        [ "$value" -eq "$broker_id" ] && found=yes
+    done
+    value="$found"
+}
 skip() {
     [ "$1" -gt 0 ] && read_bytes "$1"
     return 0
@@ -110,20 +121,10 @@ for ((t = 0; t < topics; t++)); do
         partition="$value"
         int32
         leader="$value"
-        int32
-        replica_count="$value"
-        replicates=no
-        for ((r = 0; r < replica_count; r++)); do
-            int32
-            [ "$value" -eq "$broker_id" ] && replicates=yes
-        done
-        int32
-        isr_count="$value"
-        in_sync=no
-        for ((r = 0; r < isr_count; r++)); do
-            int32
-            [ "$value" -eq "$broker_id" ] && in_sync=yes
-        done
+        broker_listed
+        replicates="$value"
+        broker_listed
+        in_sync="$value"
         if [ "$replicates" = yes ]; then
             hosted=$((hosted + 1))
             if [ "$in_sync" = no ]; then
