@@ -51,7 +51,7 @@ up() {
 
 down() {
     [ -d "$TC_RUN" ] || { network_down; return 0; }
-    stop_process network-policy
+    stop_all_processes
     network_policy_cleanup
     services_down
     local node
@@ -85,7 +85,7 @@ stray_processes_down() {
     local pid
     while read -r pid; do
         if [ -n "$pid" ] && [ "$pid" != "$$" ]; then kill -KILL "$pid" 2>/dev/null || true; fi
-    done < <(grep -lsF -- "$TC_RUN/" /proc/[0-9]*/cmdline 2>/dev/null | cut -d/ -f3)
+    done < <(grep -lsFf <(echo "$TC_RUN/") /proc/[0-9]*/cmdline 2>/dev/null | cut -d/ -f3)
 }
 
 # The kubelets' own chains (KUBE-FIREWALL, the canaries, kube-proxy's hint), which no cleanup of theirs removes.

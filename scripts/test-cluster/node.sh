@@ -141,7 +141,8 @@ node_processes() {
     local node="$1" dir
     dir=$(node_dir "$node")
     find "/sys/fs/cgroup/memory/bss-$node" -name cgroup.procs -exec cat {} + 2>/dev/null
-    grep -lsF -- "$dir/containerd.sock" /proc/[0-9]*/cmdline 2>/dev/null | cut -d/ -f3
+    # The pattern comes from a file: on the command line it would be in grep's own cmdline and match grep itself.
+    grep -lsFf <(echo "$dir/containerd.sock") /proc/[0-9]*/cmdline 2>/dev/null | cut -d/ -f3
 }
 
 node_stop() {
