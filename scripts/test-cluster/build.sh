@@ -62,21 +62,25 @@ build_kubernetes() {
     local ld="-X k8s.io/component-base/version.gitVersion=$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1"
     ld="$ld -X k8s.io/component-base/version.gitMinor=$(echo "$K8S_VERSION" | cut -d. -f2)"
     ld="$ld -X k8s.io/client-go/pkg/version.gitVersion=$K8S_VERSION"
-    for c in "${missing[@]}"; do
-        echo "test-cluster: go build $c"
-        CGO_ENABLED=0 go build -ldflags "$ld" -o "$bin/$c" "k8s.io/kubernetes/cmd/$c"
-        stamp "$c" "$K8S_VERSION"
-    done
+    local targets=()
+    for c in "${missing[@]}"; do targets+=("k8s.io/kubernetes/cmd/$c"); done
+    echo "test-cluster: go build ${missing[*]}"
+    # One go build for all of them: one action graph keeps both cores compiling while each binary links.
+    CGO_ENABLED=0 go build -ldflags "$ld" -o "$bin/" "${targets[@]}"
+    for c in "${missing[@]}"; do stamp "$c" "$K8S_VERSION"; done
 }
 
 build_containerd() {
-    local c
+    local c missing=() targets=()
     for c in containerd ctr containerd-shim-runc-v2; do
         built "$c" "$CONTAINERD_VERSION" && continue
-        echo "test-cluster: building $c $CONTAINERD_VERSION"
-        CGO_ENABLED=0 GOBIN="$bin" go install "github.com/containerd/containerd/v2/cmd/$c@$CONTAINERD_VERSION"
-        stamp "$c" "$CONTAINERD_VERSION"
+        missing+=("$c")
+        targets+=("github.com/containerd/containerd/v2/cmd/$c@$CONTAINERD_VERSION")
     done
+    [ "${#missing[@]}" -eq 0 ] && return
+    echo "test-cluster: building ${missing[*]} $CONTAINERD_VERSION"
+    CGO_ENABLED=0 GOBIN="$bin" go install "${targets[@]}"
+    for c in "${missing[@]}"; do stamp "$c" "$CONTAINERD_VERSION"; done
 }
 
 build_runc() {
@@ -88,14 +92,17 @@ build_runc() {
 
 build_cni() {
     mkdir -p "$bin/cni"
-    local p
+    local p name missing=() targets=()
     for p in main/bridge ipam/host-local main/loopback meta/portmap; do
-        local name=${p##*/}
+        name=${p##*/}
         [ -x "$bin/cni/$name" ] && [ "$(cat "$bin/cni/.$name.version" 2>/dev/null)" = "$CNI_VERSION" ] && continue
-        echo "test-cluster: building CNI $name $CNI_VERSION"
-        CGO_ENABLED=0 GOBIN="$bin/cni" go install "github.com/containernetworking/plugins/plugins/$p@$CNI_VERSION"
-        echo "$CNI_VERSION" >"$bin/cni/.$name.version"
+        missing+=("$name")
+        targets+=("github.com/containernetworking/plugins/plugins/$p@$CNI_VERSION")
     done
+    [ "${#missing[@]}" -eq 0 ] && return
+    echo "test-cluster: building CNI ${missing[*]} $CNI_VERSION"
+    CGO_ENABLED=0 GOBIN="$bin/cni" go install "${targets[@]}"
+    for name in "${missing[@]}"; do echo "$CNI_VERSION" >"$bin/cni/.$name.version"; done
 }
 
 # Built from coredns/main.go: the plugins the Corefile uses, not every plugin CoreDNS ships.
