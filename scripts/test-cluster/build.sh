@@ -135,7 +135,25 @@ build_pause() {
     stamp pause "go-$(go env GOVERSION)"
 }
 
-targets=("$@")
-[ "${#targets[@]}" -gt 0 ] || targets=(etcd kubernetes containerd runc cni coredns kube_router pause)
-for t in "${targets[@]}"; do ( "build_$t" ); done
+build_each() {
+    local t
+    for t in "$@"; do ( "build_$t" ); done
+}
+
+if [ "$#" -gt 0 ]; then
+    build_each "$@"
+else
+    # Two lanes: Kubernetes (most of the time) beside the rest, so one lane's module downloads and links leave
+    # the cores to the other's compiles.
+    build_each kubernetes &
+    kubernetes=$!
+    build_each etcd containerd runc cni coredns kube_router pause &
+    others=$!
+    trap 'kill "$kubernetes" "$others" 2>/dev/null || true' EXIT
+    status=0
+    wait "$kubernetes" || status=$?
+    wait "$others" || status=$?
+    trap - EXIT
+    [ "$status" -eq 0 ] || { echo "test-cluster: a build failed (exit $status)" >&2; exit "$status"; }
+fi
 echo "test-cluster: binaries ready in $bin"
