@@ -7,6 +7,7 @@ import { readStackSettings } from "./settings/stack";
 import { labels } from "./components/shared/labels";
 import { KafkaCluster } from "./components/kafka";
 import { ZookeeperEnsemble } from "./components/zookeeper";
+import { KafkaControllerQuorum } from "./components/kafka/controllers";
 import { refuseFewerPartitions } from "./components/topics/partition-guard";
 import { KafkaTopics } from "./components/topics/topics";
 import { refuseBrokerRemoval } from "./components/kafka/rebalance/broker-guard";
@@ -49,16 +50,23 @@ if (settings.networkPolicy.enabled) {
         akhq: settings.akhq,
         kong: settings.kong,
         jmxAgentRepository: settings.monitoring.enabled ? settings.monitoring.jmxAgent.mavenRepository : undefined,
+        kafkaMetadata: settings.kafka.metadata,
     }, { dependsOn: [namespace] });
 }
 
-const zookeeper = new ZookeeperEnsemble("zookeeper", { namespace: settings.namespace, settings: settings.zookeeper }, { dependsOn: [namespace] });
+// bss:kafka.metadata: a KRaft stack has a controller quorum and no ZooKeeper object at all.
+const kraft = settings.kafka.metadata === "kraft";
+const zookeeper = kraft ? undefined : new ZookeeperEnsemble("zookeeper", { namespace: settings.namespace, settings: settings.zookeeper }, { dependsOn: [namespace] });
+const controllers = kraft
+    ? new KafkaControllerQuorum("kafka-controller", { namespace: settings.namespace, settings: settings.kafka.controllers!, image: settings.kafka.image }, { dependsOn: [namespace] })
+    : undefined;
 const kafka = new KafkaCluster("kafka", {
     namespace: settings.namespace,
     settings: settings.kafka,
-    zookeeperConnect: zookeeper.connectString,
+    zookeeperConnect: zookeeper?.connectString,
+    controllers: controllers && { quorumVoters: controllers.quorumVoters, clusterId: controllers.clusterId },
 }, {
-    dependsOn: [namespace, zookeeper],
+    dependsOn: [namespace, ...(zookeeper ? [zookeeper] : []), ...(controllers ? [controllers] : [])],
     // The brokers' JMX exporter agent (bss:monitoring.jmxAgent) is added to their StatefulSet by the monitoring module.
     transformations: settings.monitoring.enabled && settings.monitoring.jmxAgent.mavenRepository !== undefined
         ? [brokerJmxTransformation(settings.monitoring.jmxAgent)] : [],
@@ -68,7 +76,7 @@ if (settings.monitoring.enabled) {
         namespace: settings.namespace,
         settings: settings.monitoring,
         inputs: {
-            brokers: settings.kafka.brokers, zookeeperReplicas: settings.zookeeper.replicas, redisReplicasPerMaster: settings.redis.replicasPerMaster,
+            brokers: settings.kafka.brokers, zookeeperReplicas: kraft ? undefined : settings.zookeeper.replicas, redisReplicasPerMaster: settings.redis.replicasPerMaster,
             brokerMinInsyncReplicas: settings.kafka.minInsyncReplicas,
             topicMinInsyncReplicas: Object.fromEntries(settings.topics.map((t) => [t.name, Number(t.config["min.insync.replicas"])])),
         },
@@ -76,7 +84,11 @@ if (settings.monitoring.enabled) {
 }
 export const kafkaInternalBootstrap = kafka.internalBootstrap;
 export const kafkaExternalBootstrap = kafka.externalBootstrap;
-export const zookeeperConnect = kafka.zookeeperConnect;
+// null, not undefined, on a KRaft stack: the engine warns about every undefined export.
+export const zookeeperConnect = kafka.zookeeperConnect ?? null;
+export const kafkaMetadata = settings.kafka.metadata;
+export const kafkaControllerQuorumVoters = controllers?.quorumVoters ?? null;
+export const kafkaClusterId = controllers?.clusterId ?? null;
 
 const topics = new KafkaTopics("topics", {
     topics: settings.topics,

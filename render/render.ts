@@ -2,6 +2,7 @@
  * Offline render: runs the real Pulumi program (index.ts) against Pulumi's mock engine and records every
  * resource it registers, with the inputs a real `pulumi up` would send to the providers.
  */
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as pulumi from "@pulumi/pulumi";
@@ -84,6 +85,12 @@ export function unwrapSecrets(value: any): any {
 
 /** What the mock engine answers for a resource: its inputs, plus the outputs a provider would compute. */
 function mockState(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
+    if (type === "random:index/randomId:RandomId") {
+        // Not a secret (Kafka's cluster ID): a value in the provider's format, stable per resource name, so a render
+        // applied to a cluster formats every log dir for one ID.
+        const bytes = createHash("sha256").update(name).digest().subarray(0, Number(inputs.byteLength));
+        return { ...inputs, b64Url: bytes.toString("base64url"), hex: bytes.toString("hex") };
+    }
     if (type.startsWith("random:")) {
         return { ...inputs, result: SECRET_PLACEHOLDER };
     }

@@ -158,6 +158,10 @@ export function loadSettings(raw: Record<string, string>, stack: string, secretK
 
     const kafka = readKafka(value("kafka"), ctx, problems);
     const zookeeper = readZookeeper(value("zookeeper"), ctx, problems);
+    // A KRaft stack runs no ZooKeeper: a bss:zookeeper setting there would be silently ignored.
+    if (kafka.metadata === "kraft" && value("zookeeper") !== undefined) {
+        problems.push(`bss:zookeeper configures the ZooKeeper ensemble, which a stack with bss:kafka.metadata "kraft" does not run (remove it), got ${shown(value("zookeeper"))}`);
+    }
     const topics = readTopics(value("topics"), kafka.brokers, problems);
     const redis = readRedis(value("redis"), ctx, problems);
     const kong = readKong(value("kong"), ctx, problems);

@@ -1,11 +1,40 @@
-import { boolean, hostName, integer, object, oneOf, pinnedImage, Problems, quantity, string } from "./fields";
+import { boolean, hostName, integer, object, oneOf, pinnedImage, Problems, quantity, shown, string } from "./fields";
 import {
     ComputeResources, mergeResources, NodePortClaim, NODE_PORT_MAX, NODE_PORT_MIN, Placement, ResourcesInput,
     resourcesReader, SettingsContext,
 } from "./common";
 import { DEFAULT_KAFKA_IMAGE } from "./zookeeper";
 
+/** Where the cluster keeps its metadata: a ZooKeeper ensemble (the default) or a KRaft controller quorum. */
+export type MetadataMode = "zookeeper" | "kraft";
+
+/**
+ * Node ids of the KRaft controllers: 1000 + ordinal. Brokers keep broker.id = ordinal (at most 50), and the
+ * ZooKeeper-to-KRaft migration keeps those, so controller ids must stay out of their range.
+ */
+export const CONTROLLER_NODE_ID_BASE = 1000;
+
+/** The KRaft controller quorum (`bss:kafka.metadata: kraft`). */
+export interface KafkaControllerSettings {
+    /** `bss:kafka.controllers`: voters of the quorum, odd. Default 1 in dev, 3 in prod. */
+    replicas: number;
+    /** `bss:kafka.controllerStorageSize`: each controller's metadata log volume. Default `5Gi`. */
+    storageSize: string;
+    /** `bss:kafka.controllerStorageClass`. Default: the cluster's default class. */
+    storageClass?: string;
+    /**
+     * `bss:kafka.controllerResources`, field by field over the default requests 100m / 768Mi, limits 500m / 768Mi.
+     */
+    resources: ComputeResources;
+    /** `bss:kafka.controllerPlacement`: one controller per node required or preferred. Default preferred in dev, required in prod. */
+    placement: Placement;
+}
+
 export interface KafkaSettings {
+    /** `bss:kafka.metadata`: `zookeeper` (default) or `kraft`. */
+    metadata: MetadataMode;
+    /** The controller quorum; present only when `metadata` is `kraft`. */
+    controllers?: KafkaControllerSettings;
     /** Number of brokers (StatefulSet replicas); broker.id = pod ordinal. */
     brokers: number;
     image: string;
@@ -25,7 +54,7 @@ export interface KafkaSettings {
     defaultReplicationFactor: number;
     minInsyncReplicas: number;
     logRetentionHours: number;
-    /** ZooKeeper chroot that holds this cluster's znodes. */
+    /** ZooKeeper chroot that holds this cluster's znodes (`bss:kafka.zookeeperChroot`, ZooKeeper stacks only). Default `/bss-kafka`. */
     zookeeperChroot: string;
     placement: Placement;
     /** Image of the kafka-exporter Deployment that publishes broker, topic and consumer-lag metrics. */
@@ -43,6 +72,12 @@ export interface KafkaSettings {
 }
 
 interface KafkaInput {
+    metadata: MetadataMode;
+    controllers: number;
+    controllerStorageSize: string;
+    controllerStorageClass: string;
+    controllerResources: Partial<ResourcesInput>;
+    controllerPlacement: Placement;
     brokers: number;
     image: string;
     externalHost: string;
@@ -64,6 +99,12 @@ interface KafkaInput {
 }
 
 const reader = object<KafkaInput>({
+    metadata: oneOf("zookeeper", "kraft"),
+    controllers: integer(1, 9),
+    controllerStorageSize: quantity,
+    controllerStorageClass: string(),
+    controllerResources: resourcesReader,
+    controllerPlacement: oneOf("preferred", "required"),
     brokers: integer(1, 50),
     image: pinnedImage,
     externalHost: hostName,
@@ -107,8 +148,41 @@ export function minIsrProblem(key: string, minIsr: number, replicationFactor: nu
     return undefined;
 }
 
+/** The keys only a KRaft stack reads, and the one only a ZooKeeper stack reads. */
+const CONTROLLER_KEYS = ["controllers", "controllerStorageSize", "controllerStorageClass", "controllerResources", "controllerPlacement"] as const;
+const ZOOKEEPER_ONLY_KEYS = ["zookeeperChroot"] as const;
+
+function readControllers(given: Partial<KafkaInput>, ctx: SettingsContext, problems: Problems): KafkaControllerSettings | undefined {
+    const metadata = given.metadata ?? "zookeeper";
+    if (metadata !== "kraft") {
+        for (const key of CONTROLLER_KEYS.filter((k) => given[k] !== undefined)) {
+            problems.push(`bss:kafka.${key} configures KRaft controllers, which a stack with bss:kafka.metadata "${metadata}" does not run (set bss:kafka.metadata to "kraft" or remove it), got ${shown(given[key])}`);
+        }
+        return undefined;
+    }
+    for (const key of ZOOKEEPER_ONLY_KEYS.filter((k) => given[k] !== undefined)) {
+        problems.push(`bss:kafka.${key} is a ZooKeeper setting, which a stack with bss:kafka.metadata "kraft" does not use (remove it), got ${shown(given[key])}`);
+    }
+    const replicas = given.controllers ?? (ctx.environment === "dev" ? 1 : 3);
+    if (replicas % 2 === 0) {
+        problems.push(`bss:kafka.controllers must be odd (a KRaft quorum is a strict majority: ${replicas} voters survive no more failures than ${replicas - 1}), got ${replicas}`);
+    }
+    return {
+        replicas,
+        storageSize: given.controllerStorageSize ?? "5Gi",
+        storageClass: given.controllerStorageClass,
+        resources: mergeResources(
+            { requests: { cpu: "100m", memory: "768Mi" }, limits: { cpu: "500m", memory: "768Mi" } },
+            given.controllerResources,
+        ),
+        placement: given.controllerPlacement ?? (ctx.environment === "dev" ? "preferred" : "required"),
+    };
+}
+
 export function readKafka(raw: unknown, ctx: SettingsContext, problems: Problems): KafkaSettings {
     const given = reader("bss:kafka", raw, problems) ?? {};
+    const metadata = given.metadata ?? "zookeeper";
+    const controllers = readControllers(given, ctx, problems);
     const brokers = given.brokers ?? 3;
     const externalPortBase = given.externalPortBase ?? DEFAULT_EXTERNAL_PORT_BASE;
     const nodePortBase = given.nodePortBase ?? DEFAULT_KAFKA_NODE_PORT_BASE;
@@ -130,6 +204,8 @@ export function readKafka(raw: unknown, ctx: SettingsContext, problems: Problems
         problems.push(isr);
     }
     return {
+        metadata,
+        ...(controllers ? { controllers } : {}),
         brokers,
         image: given.image ?? DEFAULT_KAFKA_IMAGE,
         externalHost: given.externalHost ?? "localhost",

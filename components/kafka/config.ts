@@ -4,6 +4,7 @@
  */
 import { KafkaSettings } from "../../settings/kafka";
 import { CLUSTER_DOMAIN } from "../zookeeper/config";
+import { CONTROLLER_LISTENER, renderPropertyLines } from "./controllers/config";
 
 export const KAFKA_NAME = "kafka";
 export const KAFKA_HEADLESS = "kafka-headless";
@@ -39,15 +40,35 @@ export function externalBootstrap(settings: Pick<KafkaSettings, "externalHost" |
     return settings.externalPorts.map((port) => `${settings.externalHost}:${port}`);
 }
 
-/** server.properties shared by every broker; `zookeeperConnect` includes the chroot. */
-export function renderServerProperties(settings: KafkaSettings, zookeeperConnect: string): string {
-    const lines: [string, string | number | boolean, string?][] = [
-        ["listeners", `INTERNAL://:${KAFKA_PORTS.internal},EXTERNAL://:${KAFKA_PORTS.external}`],
+/** Where the brokers find the cluster's metadata, by `bss:kafka.metadata`. */
+function metadataLines(settings: KafkaSettings, metadataConnect: string): [string, string | number | boolean, string?][] {
+    if (settings.metadata === "kraft") {
+        return [
+            ["listener.security.protocol.map", `INTERNAL:PLAINTEXT,EXTERNAL:PLAINTEXT,${CONTROLLER_LISTENER}:PLAINTEXT`],
+            ["inter.broker.listener.name", "INTERNAL", "replication stays on the pod network"],
+            ["process.roles", "broker", "the controllers are a StatefulSet of their own (components/kafka/controllers)"],
+            ["controller.quorum.voters", metadataConnect],
+            ["controller.listener.names", CONTROLLER_LISTENER, "the brokers dial the controllers on it; they do not serve it"],
+        ];
+    }
+    return [
         ["listener.security.protocol.map", "INTERNAL:PLAINTEXT,EXTERNAL:PLAINTEXT"],
         ["inter.broker.listener.name", "INTERNAL", "replication and controller traffic stay on the pod network"],
-        ["zookeeper.connect", zookeeperConnect],
+        ["zookeeper.connect", metadataConnect],
         ["zookeeper.connection.timeout.ms", 18000],
         ["zookeeper.session.timeout.ms", 18000],
+    ];
+}
+
+/**
+ * server.properties shared by every broker. `metadataConnect` is `zookeeper.connect` (chroot included) on a ZooKeeper
+ * stack and `controller.quorum.voters` on a KRaft one.
+ */
+export function renderServerProperties(settings: KafkaSettings, metadataConnect: string): string {
+    const kraft = settings.metadata === "kraft";
+    const lines: [string, string | number | boolean, string?][] = [
+        ["listeners", `INTERNAL://:${KAFKA_PORTS.internal},EXTERNAL://:${KAFKA_PORTS.external}`],
+        ...metadataLines(settings, metadataConnect),
         ["log.dirs", `${KAFKA_PATHS.data}/data`, "a folder below the mount: a fresh volume's root may hold lost+found"],
         ["num.partitions", settings.numPartitions],
         ["default.replication.factor", settings.defaultReplicationFactor],
@@ -63,11 +84,10 @@ export function renderServerProperties(settings: KafkaSettings, zookeeperConnect
         ["log.retention.check.interval.ms", 300000],
         ["controlled.shutdown.enable", true, "hand leadership over before stopping (terminationGracePeriodSeconds allows it)"],
         ["group.initial.rebalance.delay.ms", 3000],
-        ["broker.id.generation.enable", false, "broker.id is the pod ordinal, written by start.sh"],
+        ...(kraft ? [] : [["broker.id.generation.enable", false, "broker.id is the pod ordinal, written by start.sh"] as [string, boolean, string]]),
     ];
-    return [
-        "# Rendered by components/kafka/config.ts; start.sh appends broker.id and advertised.listeners per pod.",
-        ...lines.flatMap(([key, value, why]) => [...(why ? [`# ${why}`] : []), `${key}=${value}`]),
-        "",
-    ].join("\n");
+    return renderPropertyLines(
+        `# Rendered by components/kafka/config.ts; start.sh appends ${kraft ? "node.id" : "broker.id"} and advertised.listeners per pod.`,
+        lines,
+    );
 }

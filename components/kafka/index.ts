@@ -9,12 +9,14 @@ export interface KafkaClusterArgs {
     namespace: string;
     /** The stack's `bss:kafka` slice; defaults are applied in settings/kafka.ts (3 brokers, RF min(3, brokers)). */
     settings: KafkaSettings;
-    /** ZooKeeper member list without chroot (`ZookeeperEnsemble.connectString`); no default. */
-    zookeeperConnect: string;
+    /** ZooKeeper member list without chroot (`ZookeeperEnsemble.connectString`); ZooKeeper stacks only, no default. */
+    zookeeperConnect?: string;
+    /** The controller quorum (`KafkaControllerQuorum`); KRaft stacks only, no default. */
+    controllers?: { quorumVoters: string; clusterId: pulumi.Input<string> };
 }
 
 /**
- * Kafka brokers in ZooKeeper mode: a StatefulSet (broker.id = ordinal) on PVCs, a headless Service for broker
+ * Kafka brokers in ZooKeeper or KRaft mode (`settings.metadata`): a StatefulSet (broker.id = ordinal) on PVCs, a headless Service for broker
  * DNS names, the bootstrap Service `kafka` (INTERNAL, 9092), one NodePort Service per broker for its EXTERNAL
  * listener, a disruption budget and the kafka-exporter Deployment for Prometheus.
  */
@@ -28,13 +30,19 @@ export class KafkaCluster extends pulumi.ComponentResource {
     readonly externalBootstrap: string[];
     /** `kafka.<namespace>.svc.cluster.local:9092` for clients inside the cluster. */
     readonly internalBootstrap: string;
-    /** `zookeeper.connect` of the brokers, chroot included. */
-    readonly zookeeperConnect: string;
+    /** `zookeeper.connect` of the brokers, chroot included; undefined on a KRaft stack. */
+    readonly zookeeperConnect?: string;
 
     constructor(name: string, args: KafkaClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("bss:kafka:KafkaCluster", name, {}, opts);
-        this.zookeeperConnect = `${args.zookeeperConnect}${args.settings.zookeeperChroot}`;
-        const objects = buildKafkaObjects(args.namespace, args.settings, this.zookeeperConnect);
+        const kraft = args.settings.metadata === "kraft";
+        if (kraft ? args.controllers === undefined : args.zookeeperConnect === undefined) {
+            throw new Error(`bss:kafka.metadata "${args.settings.metadata}" needs ${kraft ? "the controller quorum" : "the ZooKeeper connect string"}`);
+        }
+        this.zookeeperConnect = kraft ? undefined : `${args.zookeeperConnect}${args.settings.zookeeperChroot}`;
+        const objects = kraft
+            ? buildKafkaObjects(args.namespace, args.settings, args.controllers!.quorumVoters, args.controllers!.clusterId)
+            : buildKafkaObjects(args.namespace, args.settings, this.zookeeperConnect!);
         const config = new k8s.core.v1.ConfigMap(`${name}-config`, objects.config, { parent: this });
         const scripts = new k8s.core.v1.ConfigMap(`${name}-scripts`, objects.scripts, { parent: this });
         this.headlessService = new k8s.core.v1.Service(`${name}-headless`, objects.headless, { parent: this });
@@ -52,7 +60,7 @@ export class KafkaCluster extends pulumi.ComponentResource {
         this.registerOutputs({
             externalBootstrap: this.externalBootstrap,
             internalBootstrap: this.internalBootstrap,
-            zookeeperConnect: this.zookeeperConnect,
+            zookeeperConnect: this.zookeeperConnect ?? null,
         });
     }
 }

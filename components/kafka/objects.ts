@@ -3,6 +3,7 @@
  * hands these to Pulumi; tests assert on them directly.
  */
 import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
 import { KafkaSettings } from "../../settings/kafka";
 import { EXECUTABLE_MODE, shippedFile } from "../shared/files";
 import { imageVersion, labels, selectorLabels } from "../shared/labels";
@@ -34,8 +35,15 @@ export interface KafkaObjects {
     exporter: k8s.apps.v1.DeploymentArgs;
 }
 
-/** `zookeeperConnect` is the ensemble's member list plus the chroot. */
-export function buildKafkaObjects(namespace: string, settings: KafkaSettings, zookeeperConnect: string): KafkaObjects {
+/**
+ * `metadataConnect` is the ZooKeeper ensemble's member list plus the chroot on a ZooKeeper stack, and
+ * `controller.quorum.voters` on a KRaft stack, where `clusterId` (the stack's cluster ID) is required too.
+ */
+export function buildKafkaObjects(namespace: string, settings: KafkaSettings, metadataConnect: string, clusterId?: pulumi.Input<string>): KafkaObjects {
+    const kraft = settings.metadata === "kraft";
+    if (kraft && clusterId === undefined) {
+        throw new Error("a KRaft stack's brokers need the cluster ID their log dirs are formatted for");
+    }
     const selector = selectorLabels(KAFKA_NAME);
     const podLabels = labels(KAFKA_NAME, { "app.kubernetes.io/version": imageVersion(settings.image), "app.kubernetes.io/component": "broker" });
     const meta = (name: string) => ({ name, namespace, labels: podLabels });
@@ -43,18 +51,23 @@ export function buildKafkaObjects(namespace: string, settings: KafkaSettings, zo
     const config: k8s.core.v1.ConfigMapArgs = {
         metadata: meta("kafka-config"),
         data: {
-            "server.properties": renderServerProperties(settings, zookeeperConnect),
+            "server.properties": renderServerProperties(settings, metadataConnect),
             "log4j.properties": renderLog4jProperties({
                 "kafka.request.logger": "WARN",
                 "kafka.controller": "INFO",
                 "state.change.logger": "WARN",
-                "org.apache.zookeeper": "WARN",
+                ...(kraft ? {} : { "org.apache.zookeeper": "WARN" }),
             }),
         },
     };
     const scripts: k8s.core.v1.ConfigMapArgs = {
         metadata: meta("kafka-scripts"),
-        data: { "start.sh": shippedFile(__dirname, "start.sh"), "probe.sh": shippedFile(__dirname, "probe.sh") },
+        data: {
+            "start.sh": shippedFile(__dirname, "start.sh"),
+            "probe.sh": shippedFile(__dirname, "probe.sh"),
+            // Only where it runs: a ZooKeeper stack's pod template (and its checksum) stays what it was.
+            ...(kraft ? { "format-storage.sh": shippedFile(__dirname, "format-storage.sh") } : {}),
+        },
     };
 
     const internalPort = { name: "internal", port: KAFKA_PORTS.internal, targetPort: "internal" };
@@ -98,6 +111,8 @@ export function buildKafkaObjects(namespace: string, settings: KafkaSettings, zo
         // The node's zone as broker.rack: the API server copies it onto the pod at binding (PodTopologyLabels
         // admission); empty where it does not, and start.sh then sets no rack.
         { name: "KAFKA_BROKER_RACK", valueFrom: { fieldRef: { fieldPath: `metadata.labels['${ZONE_LABEL}']` } } },
+        // The ID start.sh formats the log dir for (format-storage.sh); in the env, not the command.
+        ...(kraft ? [{ name: "KAFKA_CLUSTER_ID", value: clusterId! }] : []),
     ];
 
     const statefulSet: k8s.apps.v1.StatefulSetArgs = {

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Container command of every broker. Completes the shared server.properties with what belongs to this pod:
-# broker.id = StatefulSet ordinal, INTERNAL advertised as the pod's headless DNS name, EXTERNAL as
+# broker.id (ZooKeeper mode) or node.id (KRaft mode, where server.properties sets process.roles) = StatefulSet ordinal, INTERNAL advertised as the pod's headless DNS name, EXTERNAL as
 # <external host>:<external port base + ordinal>. Sizes the heap from the container memory limit and runs kafka.Kafka
-# from $KAFKA_HOME/libs (the apache/kafka image's own command would format a KRaft node instead).
+# from $KAFKA_HOME/libs (the apache/kafka image's own command would format a KRaft node instead). In KRaft mode
+# the log dir is formatted once for the stack's cluster ID first (format-storage.sh).
 set -euo pipefail
 
 KAFKA_HOME="${KAFKA_HOME:-/opt/kafka}"
@@ -45,14 +46,21 @@ internal_port="${BASH_REMATCH[1]}"
 # broker.rack: the node's zone, copied onto the pod by the API server (PodTopologyLabels) and passed in through
 # the downward API. Without it Kafka places replicas without regard to zones, which this line reports.
 rack="${KAFKA_BROKER_RACK:-}"
+id_key=broker.id
+if grep -q '^process\.roles=' "$config_dir/server.properties"; then
+    id_key=node.id
+fi
 {
     cat "$config_dir/server.properties"
-    echo "broker.id=$ordinal"
+    echo "$id_key=$ordinal"
     echo "advertised.listeners=INTERNAL://$pod.$headless.$namespace.svc.$domain:$internal_port,EXTERNAL://$external_host:$external_port"
     if [ -n "$rack" ]; then
         echo "broker.rack=$rack"
     fi
 } >"$runtime_dir/server.properties"
+if [ "$id_key" = node.id ]; then
+    bash "$(dirname "$0")/format-storage.sh" "$runtime_dir/server.properties"
+fi
 # The readiness probe's catch-up bound counts from here (probe.sh).
 date +%s >"$runtime_dir/started-at"
 rm -f "$runtime_dir/catch-up-reported"

@@ -15,7 +15,8 @@ export const SCRAPE_FILE = "scrape-configs.yaml";
 
 export interface MonitoringInputs {
     brokers: number;
-    zookeeperReplicas: number;
+    /** ZooKeeper members; undefined on a KRaft stack (`bss:kafka.metadata: kraft`), which has no ZooKeeper to scrape or alert on. */
+    zookeeperReplicas?: number;
     redisReplicasPerMaster: number;
     /** The brokers' default min.insync.replicas (`bss:kafka.minInsyncReplicas`); no default. */
     brokerMinInsyncReplicas: number;
@@ -55,7 +56,7 @@ export function buildMonitoringObjects(namespace: string, settings: MonitoringSe
     });
     const brokerJmx = settings.jmxAgent.mavenRepository !== undefined;
     const groups = buildRuleGroups(ruleInputs(settings, inputs));
-    const targets = scrapeTargets({ brokerJmx });
+    const targets = scrapeTargets({ brokerJmx, zookeeper: inputs.zookeeperReplicas !== undefined });
     const dashboards = buildDashboards().map((d) => ({
         metadata: meta(`bss-dashboard-${d.uid.replace(/^bss-/, "")}`, settings.dashboardLabels),
         data: { [`${d.uid}.json`]: JSON.stringify(d, null, 2) },

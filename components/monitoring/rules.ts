@@ -37,7 +37,8 @@ export interface RuleGroup {
 export interface RuleInputs {
     /** Broker count: fewer running brokers than this is "broker down". */
     brokers: number;
-    zookeeperReplicas: number;
+    /** ZooKeeper members; undefined on a KRaft stack, which gets no ZooKeeper rule. */
+    zookeeperReplicas?: number;
     /**
      * Whether the brokers run the JMX agent. With it the partition and broker alerts read the brokers' own metrics;
      * without it the same alerts (but the controller one, which kafka_exporter cannot see) read kafka_exporter's.
@@ -131,15 +132,17 @@ export function buildRuleGroups(inputs: RuleInputs): RuleGroup[] {
             ],
         });
     }
-    const zkMajority = Math.floor(inputs.zookeeperReplicas / 2) + 1;
-    groups.push({
-        name: "bss-zookeeper",
-        rules: [
-            rule("ZooKeeperQuorumLost", `(count(up{job="${JOBS.zookeeper}"} == 1) or vector(0)) < ${zkMajority}`, "1m", "critical",
-                "ZooKeeper has lost its quorum",
-                `Only {{ $value }} of ${inputs.zookeeperReplicas} ZooKeeper members answer (a quorum needs ${zkMajority}): the brokers cannot change leaders or metadata.`),
-        ],
-    });
+    if (inputs.zookeeperReplicas !== undefined) {
+        const zkMajority = Math.floor(inputs.zookeeperReplicas / 2) + 1;
+        groups.push({
+            name: "bss-zookeeper",
+            rules: [
+                rule("ZooKeeperQuorumLost", `(count(up{job="${JOBS.zookeeper}"} == 1) or vector(0)) < ${zkMajority}`, "1m", "critical",
+                    "ZooKeeper has lost its quorum",
+                    `Only {{ $value }} of ${inputs.zookeeperReplicas} ZooKeeper members answer (a quorum needs ${zkMajority}): the brokers cannot change leaders or metadata.`),
+            ],
+        });
+    }
     if (inputs.consumerGroups.length > 0) {
         const groupsRegex = inputs.consumerGroups.map((g) => g.replace(/\./g, "\\\\.")).join("|");
         groups.push({

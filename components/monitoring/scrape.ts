@@ -18,13 +18,15 @@ export interface ScrapeTarget {
 
 export interface ScrapeInputs {
     brokerJmx: boolean;
+    /** Whether the stack runs ZooKeeper; default true (false on a KRaft stack). */
+    zookeeper?: boolean;
 }
 
 export function scrapeTargets(inputs: ScrapeInputs): ScrapeTarget[] {
     const byName = (name: string) => ({ "app.kubernetes.io/name": name, "app.kubernetes.io/part-of": "bss" });
     const targets: ScrapeTarget[] = [
         { job: JOBS.kafkaExporter, selector: byName("kafka-exporter"), portName: "metrics", port: 9308, path: "/metrics" },
-        { job: JOBS.zookeeper, selector: byName("zookeeper"), portName: "metrics", port: 7000, path: "/metrics" },
+        ...(inputs.zookeeper === false ? [] : [{ job: JOBS.zookeeper, selector: byName("zookeeper"), portName: "metrics", port: 7000, path: "/metrics" }]),
         { job: JOBS.redis, selector: byName("redis-cluster"), portName: "metrics", port: 9121, path: "/metrics" },
         // The Kong chart's pods carry its own labels, not the stack's part-of.
         { job: JOBS.kong, selector: { "app.kubernetes.io/name": "kong", "app.kubernetes.io/instance": "kong" }, portName: "status", port: 8100, path: "/metrics" },

@@ -19,6 +19,8 @@ export interface NetworkPoliciesArgs {
     kong: KongSettings;
     /** The Maven repository the brokers' JMX exporter agent is downloaded from, when they run it. Default: no agent. */
     jmxAgentRepository?: string;
+    /** `bss:kafka.metadata`: a KRaft stack's controllers get policies, ZooKeeper none. Default `zookeeper`. */
+    kafkaMetadata?: "zookeeper" | "kraft";
 }
 
 /**

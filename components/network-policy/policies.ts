@@ -23,6 +23,8 @@ import { BUS_PORT, CLIENT_PORT, METRICS_PORT } from "../redis/config";
 import { NAMES as REDIS_NAMES } from "../redis/manifests";
 import { labels, selectorLabels } from "../shared/labels";
 import { ZOOKEEPER_NAME, ZOOKEEPER_PORTS } from "../zookeeper/config";
+import { CONTROLLER_NAME, CONTROLLER_PORT } from "../kafka/controllers/config";
+import { MetadataMode } from "../../settings/kafka";
 import { akhqEndpoint, KongUpstream, kongUpstreams } from "./kong-upstreams";
 
 export interface LabelSelectorRequirement {
@@ -96,6 +98,8 @@ export interface NetworkPolicySpec {
      * repository set): their init container downloads the jar from it, and the agent serves metrics. Default: no agent.
      */
     jmxAgentRepository?: string;
+    /** `bss:kafka.metadata`: a KRaft stack has controllers and no ZooKeeper. Default `zookeeper`. */
+    kafkaMetadata?: MetadataMode;
 }
 
 /** The TCP port an http(s) URL connects to. */
@@ -112,13 +116,14 @@ const REDIS_NODE = selectorLabels(REDIS_NAMES.statefulSet);
 const REDIS_BOOTSTRAP = selectorLabels(REDIS_NAMES.bootstrapJob);
 const ZOOKEEPER = selectorLabels(ZOOKEEPER_NAME);
 const KAFKA = selectorLabels(KAFKA_NAME);
+const KAFKA_CONTROLLER = selectorLabels(CONTROLLER_NAME);
 const KAFKA_EXPORTER = selectorLabels(EXPORTER_NAME);
 const KAFKA_REBALANCE = selectorLabels(REBALANCE_NAME);
 const AKHQ = selectorLabels(AKHQ_NAME);
 const KONG = { ...KONG_POD_SELECTOR };
 
 /** Every workload of this stack, by the label value its pods carry in `app.kubernetes.io/name`. */
-const STACK_WORKLOADS = [ZOOKEEPER, KAFKA, KAFKA_EXPORTER, KAFKA_REBALANCE, REDIS_NODE, REDIS_BOOTSTRAP, AKHQ, KONG].map((s) => s["app.kubernetes.io/name"]);
+const STACK_WORKLOADS = [ZOOKEEPER, KAFKA, KAFKA_CONTROLLER, KAFKA_EXPORTER, KAFKA_REBALANCE, REDIS_NODE, REDIS_BOOTSTRAP, AKHQ, KONG].map((s) => s["app.kubernetes.io/name"]);
 
 export function kongContainerPorts(values: Record<string, any> = loadBaseValues()): KongContainerPorts {
     return {
@@ -200,6 +205,7 @@ export function buildNetworkPolicies(spec: NetworkPolicySpec): NetworkPolicyMani
         ...(rules.egress ? [policy(`${name}-egress`, podSelector, { egress: rules.egress })] : []),
     ];
     const anywhere = (...ports: number[]): NetworkPolicyIngressRule => ({ ports: tcp(...ports) });
+    const kraft = spec.kafkaMetadata === "kraft";
 
     const policies: NetworkPolicyManifest[] = [
         // Selects every pod and allows nothing: whatever the policies below do not name is refused, both ways,
@@ -209,7 +215,12 @@ export function buildNetworkPolicies(spec: NetworkPolicySpec): NetworkPolicyMani
         // (a node-local cache, a resolver outside the cluster), so no pod selector could name it.
         policy("allow-dns", {}, { egress: [{ ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }] }] }),
 
-        ...workload("zookeeper", { matchLabels: ZOOKEEPER }, {
+        ...(kraft ? workload("kafka-controller", { matchLabels: KAFKA_CONTROLLER }, {
+            // The quorum's votes and log replication, and the brokers' metadata fetches and registrations: nothing
+            // else may reach the controllers (an admin client there could change the cluster's metadata).
+            ingress: [{ from: [pods(KAFKA), pods(KAFKA_CONTROLLER)], ports: tcp(CONTROLLER_PORT) }],
+            egress: [{ to: [pods(KAFKA_CONTROLLER)], ports: tcp(CONTROLLER_PORT) }],
+        }) : workload("zookeeper", { matchLabels: ZOOKEEPER }, {
             ingress: [
                 // Only the brokers keep sessions (chroot /bss-kafka): nothing else may read or change Kafka's metadata.
                 { from: [pods(KAFKA)], ports: tcp(ZOOKEEPER_PORTS.client) },
@@ -218,7 +229,7 @@ export function buildNetworkPolicies(spec: NetworkPolicySpec): NetworkPolicyMani
                 ...monitoring(settings, ZOOKEEPER_PORTS.metrics),
             ],
             egress: [{ to: [pods(ZOOKEEPER)], ports: tcp(ZOOKEEPER_PORTS.quorum, ZOOKEEPER_PORTS.election) }],
-        }),
+        })),
 
         ...workload("kafka", { matchLabels: KAFKA }, {
             ingress: [
@@ -231,7 +242,7 @@ export function buildNetworkPolicies(spec: NetworkPolicySpec): NetworkPolicyMani
                 ...(spec.jmxAgentRepository === undefined ? [] : monitoring(settings, JMX_AGENT_PORT)),
             ],
             egress: [
-                { to: [pods(ZOOKEEPER)], ports: tcp(ZOOKEEPER_PORTS.client) },
+                kraft ? { to: [pods(KAFKA_CONTROLLER)], ports: tcp(CONTROLLER_PORT) } : { to: [pods(ZOOKEEPER)], ports: tcp(ZOOKEEPER_PORTS.client) },
                 // Followers fetch from leaders; the controller sends metadata to every broker.
                 { to: [pods(KAFKA)], ports: tcp(KAFKA_PORTS.internal) },
                 // The agent's init container downloads the jar from the Maven repository; its address is not
