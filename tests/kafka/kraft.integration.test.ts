@@ -1,0 +1,199 @@
+/**
+ * KRaft stacks (`bss:kafka.metadata: kraft`) on the real test cluster: the rendered controllers and brokers applied as
+ * they are, the pods created by the StatefulSet controller, placed by the scheduler and gated by the kubelets' probes.
+ * One cluster for the file: the dev shape (1 controller, 3 brokers) with the ten declared topics, then the prod shape
+ * (3 controllers with required placement, 3 brokers) with an RF 3 topic, the quorum, a broker restart and a foreign
+ * cluster ID.
+ */
+import { Kafka, logLevel } from "kafkajs";
+import { clusterManifests } from "../helpers/cluster-stack";
+import { RenderedStack, renderIsolated, stackFile } from "../helpers/render";
+import { eventually, LOCAL_IMAGES, TestCluster } from "../helpers/test-cluster";
+import { StackConfig } from "../../render/render";
+import { assertKafkaFetched, KAFKA_CLASSPATH } from "./kafka-home";
+
+jest.setTimeout(600_000);
+
+const NAMESPACE = "bss";
+const BROKERS = "app.kubernetes.io/name=kafka";
+const CONTROLLERS = "app.kubernetes.io/name=kafka-controller";
+const figures: Record<string, number> = {};
+
+let cluster: TestCluster;
+
+beforeAll(async () => {
+    assertKafkaFetched();
+    cluster = await TestCluster.up();
+}, 3_000_000);
+
+afterAll(async () => {
+    await cluster?.down();
+    console.log(`kraft integration figures: ${JSON.stringify(figures)}`);
+}, 300_000);
+
+/**
+ * The dev stack file as a KRaft stack with the local Kafka image. Not tests/helpers/cluster-stack.ts's renderForCluster:
+ * that also sets bss:zookeeper.image, which a KRaft stack refuses.
+ */
+function kraftStack(kafka: Record<string, unknown>): StackConfig {
+    const base = stackFile("dev");
+    const { "bss:zookeeper": _zookeeper, ...values } = base.values;
+    const current = JSON.parse(values["bss:kafka"] ?? "{}");
+    return { ...base, values: { ...values, "bss:kafka": JSON.stringify({ ...current, metadata: "kraft", image: LOCAL_IMAGES.KAFKA_IMAGE, ...kafka }) } };
+}
+
+/** Applies the stack's Kafka objects (controllers, brokers, their Services, PDBs, ConfigMaps); returns ms until all are Ready. */
+async function deploy(rendered: RenderedStack, controllers: number, brokers: number): Promise<number> {
+    const objects = clusterManifests(rendered).filter((m) => m.kind === "Namespace" || /^kafka/.test(m.metadata?.name ?? ""));
+    expect(objects.filter((m) => /zookeeper/.test(m.metadata?.name ?? ""))).toEqual([]);
+    const started = Date.now();
+    await cluster.apply(objects);
+    await cluster.waitReady(NAMESPACE, CONTROLLERS, controllers);
+    await cluster.waitReady(NAMESPACE, BROKERS, brokers);
+    return Date.now() - started;
+}
+
+async function removeNamespace(): Promise<void> {
+    await cluster.kubectlResult(["-n", NAMESPACE, "delete", "pods", "--all", "--grace-period=0", "--force"]);
+    await cluster.kubectl(["delete", "namespace", NAMESPACE, "--wait=true", "--timeout=180s"]);
+}
+
+const client = (rendered: RenderedStack, requestTimeout = 30_000) => new Kafka({
+    clientId: "kraft-test", brokers: rendered.kafkaTopics.provider!.bootstrapServers, logLevel: logLevel.NOTHING, requestTimeout, retry: { retries: 8 },
+});
+
+const exec = async (pod: string, container: string, command: string[]) => cluster.exec(NAMESPACE, pod, container, command);
+
+describe("dev shape: 1 controller, 3 brokers", () => {
+    let rendered: RenderedStack;
+
+    beforeAll(async () => {
+        rendered = await renderIsolated("dev", kraftStack({}));
+        figures.devReadyMs = await deploy(rendered, 1, 3);
+    }, 900_000);
+
+    afterAll(async () => {
+        await removeNamespace();
+    }, 300_000);
+
+    it("creates the ten declared topics as the Kafka provider is given them, and describes them back", async () => {
+        const topics = rendered.kafkaTopics.topics;
+        expect(topics).toHaveLength(10);
+        // The same mapping as tests/topics/topics.integration.test.ts: each kafka.Topic's name, counts and config map.
+        const admin = client(rendered, 60_000).admin();
+        await admin.connect();
+        try {
+            const created = await admin.createTopics({
+                timeout: 45_000,
+                waitForLeaders: true,
+                topics: topics.map((t) => ({
+                    topic: t.name, numPartitions: t.partitions, replicationFactor: t.replicationFactor,
+                    configEntries: Object.entries(t.config).map(([name, value]) => ({ name, value })),
+                })),
+            });
+            expect(created).toBe(true);
+            const metadata = await eventually("every declared topic with a leader on each partition", 30_000, async () => {
+                const m = await admin.fetchTopicMetadata({ topics: topics.map((t) => t.name) });
+                return m.topics.every((t) => t.partitions.every((p) => p.leader >= 0)) ? m : undefined;
+            });
+            expect(metadata.topics.map((t) => [t.name, t.partitions.length, t.partitions[0].replicas.length]).sort())
+                .toEqual(topics.map((t) => [t.name, t.partitions, t.replicationFactor]).sort());
+        } finally {
+            await admin.disconnect();
+        }
+    });
+});
+
+describe("prod shape: 3 controllers (one per node), 3 brokers", () => {
+    let rendered: RenderedStack;
+
+    beforeAll(async () => {
+        rendered = await renderIsolated("dev", kraftStack({ controllers: 3, controllerPlacement: "required", placement: "required" }));
+        figures.prodReadyMs = await deploy(rendered, 3, 3);
+    }, 900_000);
+
+    afterAll(async () => {
+        await removeNamespace();
+    }, 300_000);
+
+    it("places one controller per node, and all three are voters of one quorum with one leader", async () => {
+        const pods = await cluster.pods(NAMESPACE, CONTROLLERS);
+        expect(new Set(pods.map((p) => p.node)).size).toBe(3);
+        // Kafka's own tool, from the client network: it asks the controllers directly (KIP-919).
+        const status = await cluster.runClient(["java", "-Xmx256m", "-cp", KAFKA_CLASSPATH, "org.apache.kafka.tools.MetadataQuorumCommand",
+            "--bootstrap-controller", "kafka-controller-0.kafka-controller-headless.bss.svc.cluster.local:9093", "describe", "--status"], { timeoutMs: 90_000 });
+        expect(status.code).toBe(0);
+        const field = (name: string) => new RegExp(`^${name}:\\s+(.*)$`, "m").exec(status.stdout)?.[1] ?? "";
+        const ids = (text: string) => (text.match(/"id":\s*\d+/g) ?? []).map((s) => Number(s.replace(/\D/g, ""))).sort((a, b) => a - b);
+        expect([1000, 1001, 1002]).toContain(Number(field("LeaderId")));
+        expect(ids(field("CurrentVoters"))).toEqual([1000, 1001, 1002]);
+        // The brokers are the quorum's observers, with their ordinals as ids.
+        expect(ids(field("CurrentObservers"))).toEqual([0, 1, 2]);
+        // Every controller's own readiness probe says the same.
+        for (const ordinal of [0, 1, 2]) {
+            const probe = await exec(`kafka-controller-${ordinal}`, "controller", ["/opt/bss/kafka/probe.sh"]);
+            expect(probe.stdout).toMatch(new RegExp(`controller ${1000 + ordinal} is a voter of the quorum led by ${field("LeaderId")} and caught up`));
+        }
+    });
+
+    it("serves an RF 3 topic to a producer and a consumer on the host through the NodePorts", async () => {
+        const kafka = client(rendered);
+        const admin = kafka.admin();
+        await admin.connect();
+        try {
+            const described = await admin.describeCluster();
+            expect(described.brokers.map((b) => [b.nodeId, `${b.host}:${b.port}`]).sort()).toEqual([[0, "localhost:9092"], [1, "localhost:9093"], [2, "localhost:9094"]]);
+            await admin.createTopics({ topics: [{ topic: "kraft-rf3", numPartitions: 3, replicationFactor: 3, configEntries: [{ name: "min.insync.replicas", value: "2" }] }], waitForLeaders: true });
+            const metadata = await admin.fetchTopicMetadata({ topics: ["kraft-rf3"] });
+            expect(metadata.topics[0].partitions.map((p) => p.replicas.slice().sort())).toEqual([[0, 1, 2], [0, 1, 2], [0, 1, 2]]);
+        } finally {
+            await admin.disconnect();
+        }
+        const producer = kafka.producer();
+        await producer.connect();
+        await producer.send({ topic: "kraft-rf3", acks: -1, messages: [0, 1, 2, 3, 4, 5].map((i) => ({ key: `k${i}`, value: `v${i}` })) });
+        await producer.disconnect();
+        const consumer = kafka.consumer({ groupId: "kraft-test" });
+        await consumer.connect();
+        await consumer.subscribe({ topic: "kraft-rf3", fromBeginning: true });
+        const received: string[] = [];
+        await new Promise<void>((resolve, reject) => {
+            const timer = setTimeout(() => reject(new Error(`received only ${received.length} of 6 messages`)), 60_000);
+            void consumer.run({
+                eachMessage: async ({ message }) => {
+                    received.push(message.value!.toString());
+                    if (received.length === 6) {
+                        clearTimeout(timer);
+                        resolve();
+                    }
+                },
+            });
+        });
+        await consumer.disconnect();
+        expect(received.sort()).toEqual(["v0", "v1", "v2", "v3", "v4", "v5"]);
+    });
+
+    it("keeps a restarted broker's formatted log dir: same directory.id, no second format", async () => {
+        const meta = async () => (await exec("kafka-1", "kafka", ["cat", "/var/lib/kafka/data/meta.properties"])).stdout;
+        const before = await meta();
+        expect(before).toMatch(/^node\.id=1$/m);
+        const clusterId = /^cluster\.id=(.*)$/m.exec(before)![1];
+        const started = Date.now();
+        await cluster.deletePod(NAMESPACE, "kafka-1");
+        await cluster.waitPodReady(NAMESPACE, "kafka-1");
+        figures.brokerRestartReadyMs = Date.now() - started;
+        expect(await meta()).toBe(before);
+        const log = await cluster.kubectl(["-n", NAMESPACE, "logs", "kafka-1", "-c", "kafka"]);
+        expect(log).toContain(`kafka-format: /var/lib/kafka/data already formatted for cluster ${clusterId}`);
+        expect(log).not.toMatch(/Formatting metadata directory/);
+    });
+
+    it("refuses a log dir formatted for another cluster ID, in a running broker's pod, and leaves it as it was", async () => {
+        const before = (await exec("kafka-0", "kafka", ["cat", "/var/lib/kafka/data/meta.properties"])).stdout;
+        const refused = await exec("kafka-0", "kafka", ["env", "KAFKA_CLUSTER_ID=AAAAAAAAAAAAAAAAAAAAAA",
+            "bash", "/opt/bss/kafka/format-storage.sh", "/opt/bss/runtime/server.properties"]);
+        expect(refused.code).toBe(1);
+        expect(refused.stderr).toMatch(/kafka-format: \/var\/lib\/kafka\/data is formatted for cluster '[A-Za-z0-9_-]{22}', not this stack's cluster 'AAAAAAAAAAAAAAAAAAAAAA': refusing/);
+        expect((await exec("kafka-0", "kafka", ["cat", "/var/lib/kafka/data/meta.properties"])).stdout).toBe(before);
+    });
+});
