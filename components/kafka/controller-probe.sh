@@ -57,7 +57,7 @@ uvarint() {
 # Sets leader, in_quorum (yes/no) and caught_up_ms from the answer of `host:port`; returns 1 when it has none.
 ask() {
     local host="$1" port="$2" count r id caught
-    exec 3<>"/dev/tcp/$host/$port" || return 1
+    { exec 3<>"/dev/tcp/$host/$port"; } 2>/dev/null || return 1
     # size=44 | api_key=55 (DescribeQuorum) | api_version=1 | correlation_id=1 | client_id="probe" | no tags |
     # topics=[__cluster_metadata: partitions=[0]]
     printf '\x00\x00\x00\x2c\x00\x37\x00\x01\x00\x00\x00\x01\x00\x05probe\x00\x02\x13__cluster_metadata\x02\x00\x00\x00\x00\x00\x00\x00' >&3
@@ -122,7 +122,8 @@ for address in $own_host "${others[@]}"; do
         answered="$address"
         break
     fi
-    exec 3<&- 2>/dev/null || true
+    # Braces: a redirection on exec itself would silence the whole script's stderr from here on.
+    { exec 3<&-; } 2>/dev/null || true
 done
 if [ -z "$answered" ]; then
     echo "probe: no voter of $voters answers as the quorum's leader" >&2

@@ -7,6 +7,8 @@ import { ConfigResourceTypes, ConfigSource, Kafka, logLevel } from "kafkajs";
 import type { TopicSettings } from "../../settings";
 import { isUnreachable, messageOf, withTimeout } from "./bounded";
 import { brokerView, BrokerView } from "./kafka-metadata";
+import { describeQuorum, QuorumView } from "./kafka-quorum";
+import { CONTROLLER_NODE_ID_BASE, MetadataMode } from "../../settings/kafka";
 import { CheckResult, Status } from "./report";
 
 /** What the stack declares about Kafka. */
@@ -14,6 +16,10 @@ export interface KafkaExpectation {
     /** Broker ids 0..brokers-1 (broker.id = pod ordinal). */
     brokers: number;
     topics: readonly TopicSettings[];
+    /** `bss:kafka.metadata`; default `zookeeper`. A KRaft stack is checked for its quorum instead of one controller broker. */
+    metadata?: MetadataMode;
+    /** KRaft voters (`bss:kafka.controllers`), node ids 1000 + ordinal; KRaft stacks only. */
+    controllers?: number;
 }
 
 export interface ObservedPartition {
@@ -36,12 +42,18 @@ export interface KafkaObservation {
     views: (BrokerView | { address: string; error: string; unreachable: boolean })[];
     /** Every topic in the cluster, or why the topic metadata could not be read. */
     topics: ObservedTopic[] | { error: string; unreachable: boolean };
+    /** KRaft stacks: the metadata quorum as the active controller describes it (through a broker), or why not. */
+    quorum?: QuorumView | { error: string; unreachable: boolean };
 }
+
+/** A voter the leader has not seen caught up for this long counts as lagging. */
+export const QUORUM_LAG_BOUND_MS = 30_000;
 
 const CHECKS = {
     listeners: "external listeners answer",
     brokers: "brokers registered",
     controller: "one controller",
+    quorum: "KRaft metadata quorum",
     underReplicated: "under-replicated partitions",
     offline: "offline partitions",
     undeclared: "undeclared topics",
@@ -50,8 +62,8 @@ const CHECKS = {
 const topicCheck = (topic: string) => `topic ${topic}`;
 
 /** The name of every Kafka row, in report order. */
-export function kafkaCheckNames(topics: readonly TopicSettings[]): string[] {
-    return [CHECKS.listeners, CHECKS.brokers, CHECKS.controller, CHECKS.underReplicated, CHECKS.offline, ...topics.map((t) => topicCheck(t.name)), CHECKS.undeclared];
+export function kafkaCheckNames(topics: readonly TopicSettings[], metadata: MetadataMode = "zookeeper"): string[] {
+    return [CHECKS.listeners, CHECKS.brokers, metadata === "kraft" ? CHECKS.quorum : CHECKS.controller, CHECKS.underReplicated, CHECKS.offline, ...topics.map((t) => topicCheck(t.name)), CHECKS.undeclared];
 }
 
 /** Topics Kafka creates and owns itself (consumer offsets, transaction state). */
@@ -107,7 +119,7 @@ export function evaluateKafka(expected: KafkaExpectation, observed: KafkaObserva
 
     if (views.length === 0) {
         const why = `no broker answered: ${silent.map((v) => `${v.address} (${v.error})`).join("; ")}`;
-        return kafkaCheckNames(expected.topics).map((check) => row(check, "unreachable", why));
+        return kafkaCheckNames(expected.topics, expected.metadata).map((check) => row(check, "unreachable", why));
     }
 
     rows.push(silent.length === 0
@@ -128,7 +140,10 @@ export function evaluateKafka(expected: KafkaExpectation, observed: KafkaObserva
         : row(CHECKS.brokers, "fail", brokerProblems.join("; ")));
 
     const controllers = [...new Set(views.map((v) => v.controllerId))];
-    if (controllers.length === 1 && controllers[0] >= 0 && wantedIds.includes(controllers[0])) {
+    if (expected.metadata === "kraft") {
+        // In KRaft a broker's Metadata answer names a random live broker as "controller" (KIP-590): the quorum says it.
+        rows.push(quorumRow(expected.controllers ?? 1, observed.quorum));
+    } else if (controllers.length === 1 && controllers[0] >= 0 && wantedIds.includes(controllers[0])) {
         rows.push(row(CHECKS.controller, "ok", `broker ${controllers[0]}, the same for every broker that answered`));
     } else {
         rows.push(row(CHECKS.controller, "fail", views.map((v) => `${v.address} names ${v.controllerId < 0 ? "no controller" : `broker ${v.controllerId}`}`).join("; ")));
@@ -137,7 +152,7 @@ export function evaluateKafka(expected: KafkaExpectation, observed: KafkaObserva
     if (!Array.isArray(observed.topics)) {
         const status: Status = observed.topics.unreachable ? "unreachable" : "fail";
         const why = `topic metadata not read: ${observed.topics.error}`;
-        return [...rows, ...kafkaCheckNames(expected.topics).slice(rows.length).map((check) => row(check, status, why))];
+        return [...rows, ...kafkaCheckNames(expected.topics, expected.metadata).slice(rows.length).map((check) => row(check, status, why))];
     }
     const topics = observed.topics;
     const partitions = topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, ...p })));
@@ -162,14 +177,42 @@ export function evaluateKafka(expected: KafkaExpectation, observed: KafkaObserva
     return rows;
 }
 
+/** The quorum row: a leader among the declared voters, exactly those voters, each caught up with the leader's log. */
+export function quorumRow(controllers: number, quorum: KafkaObservation["quorum"]): CheckResult {
+    if (quorum === undefined || "error" in quorum) {
+        return row(CHECKS.quorum, quorum?.unreachable ? "unreachable" : "fail", `not described: ${quorum?.error ?? "not asked"}`);
+    }
+    const wanted = [...Array(controllers).keys()].map((i) => CONTROLLER_NODE_ID_BASE + i);
+    const voters = quorum.voters.map((v) => v.replicaId).sort((a, b) => a - b);
+    const leader = quorum.voters.find((v) => v.replicaId === quorum.leaderId);
+    const problems: string[] = [];
+    if (!leader) {
+        problems.push(quorum.leaderId < 0 ? "no leader elected" : `leader ${quorum.leaderId} is not a voter`);
+    }
+    if (voters.join(",") !== wanted.join(",")) {
+        problems.push(`voters ${list(voters)}, declared ${list(wanted)}`);
+    }
+    const now = leader?.lastCaughtUpTimestamp ?? -1;
+    const lagging = quorum.voters.filter((v) => v.lastCaughtUpTimestamp < 0 || now - v.lastCaughtUpTimestamp > QUORUM_LAG_BOUND_MS)
+        .map((v) => `${v.replicaId} (${v.lastCaughtUpTimestamp < 0 ? "never caught up" : `caught up ${Math.round((now - v.lastCaughtUpTimestamp) / 1000)} s before the leader`}, log end ${v.logEndOffset} of ${quorum.highWatermark})`);
+    if (lagging.length > 0) {
+        problems.push(`lagging voter ${lagging.join(", ")}`);
+    }
+    const observers = quorum.observers.map((o) => o.replicaId).sort((a, b) => a - b);
+    const shape = `leader ${quorum.leaderId} (epoch ${quorum.leaderEpoch}), voters ${list(voters)}, observers ${observers.length === 0 ? "none" : list(observers)}`;
+    return problems.length === 0
+        ? row(CHECKS.quorum, "ok", `${shape}; every voter caught up`)
+        : row(CHECKS.quorum, "fail", `${problems.join("; ")} (${shape})`);
+}
+
 /** Reads what `evaluateKafka` needs from the brokers at `bootstrap`, each step within `timeoutMs`. */
-export async function observeKafka(bootstrap: readonly string[], declaredTopics: readonly string[], timeoutMs: number): Promise<KafkaObservation> {
+export async function observeKafka(bootstrap: readonly string[], declaredTopics: readonly string[], timeoutMs: number, metadata: MetadataMode = "zookeeper"): Promise<KafkaObservation> {
     const views = await Promise.all(bootstrap.map((address) => brokerView(address, timeoutMs).catch((error) => ({
         address, error: messageOf(error), unreachable: isUnreachable(error),
     }))));
     const reachable = views.filter(answered).map((v) => v.address);
     if (reachable.length === 0) {
-        return { views, topics: { error: "no broker answered", unreachable: true } };
+        return { views, topics: { error: "no broker answered", unreachable: true }, ...(metadata === "kraft" ? { quorum: { error: "no broker answered", unreachable: true } } : {}) };
     }
     const kafka = new Kafka({
         clientId: "bss-verify",
@@ -180,6 +223,7 @@ export async function observeKafka(bootstrap: readonly string[], declaredTopics:
         logLevel: logLevel.NOTHING,
     });
     const admin = kafka.admin();
+    const quorum = metadata !== "kraft" ? undefined : await describeQuorum(reachable[0], timeoutMs).catch((error) => ({ error: messageOf(error), unreachable: isUnreachable(error) }));
     try {
         const topics = await withTimeout((async (): Promise<ObservedTopic[]> => {
             await admin.connect();
@@ -201,9 +245,9 @@ export async function observeKafka(bootstrap: readonly string[], declaredTopics:
                 };
             });
         })(), timeoutMs, `Kafka at ${reachable.join(", ")}`);
-        return { views, topics };
+        return { views, topics, ...(quorum ? { quorum } : {}) };
     } catch (error) {
-        return { views, topics: { error: messageOf(error), unreachable: isUnreachable(error) } };
+        return { views, topics: { error: messageOf(error), unreachable: isUnreachable(error) }, ...(quorum ? { quorum } : {}) };
     } finally {
         await withTimeout(admin.disconnect(), 2000, "the Kafka admin client's disconnect").catch(() => undefined);
     }

@@ -86,8 +86,10 @@ async function placement(kubectl: KubectlTarget, timeoutMs: number): Promise<Pla
 async function kafkaArea(options: VerifyOptions): Promise<CheckResult[]> {
     const { settings, plan, timeoutMs } = options;
     const address: CheckResult = { area: "kafka", check: "address", status: "ok", detail: `${plan.kafka.bootstrap.join(", ")} (${plan.kafka.source})` };
-    const observed = await observeKafka(plan.kafka.bootstrap, settings.topics.map((t) => t.name), timeoutMs);
-    return [address, ...evaluateKafka({ brokers: settings.kafka.brokers, topics: settings.topics }, observed)];
+    const observed = await observeKafka(plan.kafka.bootstrap, settings.topics.map((t) => t.name), timeoutMs, settings.kafka.metadata);
+    return [address, ...evaluateKafka({
+        brokers: settings.kafka.brokers, topics: settings.topics, metadata: settings.kafka.metadata, controllers: settings.kafka.controllers?.replicas,
+    }, observed)];
 }
 
 async function redisArea(options: VerifyOptions): Promise<CheckResult[]> {
