@@ -25,6 +25,8 @@ export const PATHS = {
 
 export const CONFIG_FILE = "redis.conf";
 export const NODES_FILE = "nodes.conf";
+/** Beside redis.conf: the stable DNS name of every node, one a line (start.sh re-meets them after a restart). */
+export const PEERS_FILE = "peers";
 
 /**
  * RDB snapshot points (seconds, changed keys): the Redis 7 defaults. They bound how much an AOF-less

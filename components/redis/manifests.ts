@@ -12,7 +12,7 @@ import { EXECUTABLE_MODE } from "../shared/files";
 import { dataVolumeClaim } from "../shared/storage";
 import { CONFIG_CHECKSUM_ANNOTATION } from "../shared/checksum";
 import { scrapeAnnotations } from "../shared/metrics";
-import { BUS_PORT, CLIENT_PORT, CONFIG_FILE, METRICS_PORT, PATHS, renderRedisConf } from "./config";
+import { BUS_PORT, CLIENT_PORT, CONFIG_FILE, METRICS_PORT, PATHS, PEERS_FILE, renderRedisConf } from "./config";
 
 type ObjectMeta = Input.meta.v1.ObjectMeta;
 
@@ -85,7 +85,9 @@ export function configMap(spec: RedisClusterSpec): Input.core.v1.ConfigMap {
         apiVersion: "v1",
         kind: "ConfigMap",
         metadata: metadata(spec, NAMES.config),
-        data: { [CONFIG_FILE]: renderRedisConf(spec.settings) },
+        // The peer list is a file rather than an env var of the pods, and stays out of the config checksum: a new
+        // count then adds or removes pods without restarting the running ones; the kubelet refreshes the file.
+        data: { [CONFIG_FILE]: renderRedisConf(spec.settings), [PEERS_FILE]: clusterPeers(spec.namespace, spec.settings).join("\n") },
     };
 }
 
@@ -166,13 +168,12 @@ function passwordEnv(): Input.core.v1.EnvVar {
     return { name: "REDIS_PASSWORD", valueFrom: { secretKeyRef: { name: NAMES.secret, key: PASSWORD_KEY } } };
 }
 
-/** Environment the scripts share: ports and the peers' names come from the same constants as redis.conf. */
-function clusterEnv(spec: RedisClusterSpec): Input.core.v1.EnvVar[] {
+/** Environment the scripts share: the ports come from the same constants as redis.conf. */
+function clusterEnv(): Input.core.v1.EnvVar[] {
     return [
         passwordEnv(),
         { name: "REDIS_PORT", value: String(CLIENT_PORT) },
         { name: "REDIS_BUS_PORT", value: String(BUS_PORT) },
-        { name: "CLUSTER_PEERS", value: clusterPeers(spec.namespace, spec.settings).join(" ") },
     ];
 }
 
@@ -220,7 +221,8 @@ function redisContainer(spec: RedisClusterSpec): Input.core.v1.Container {
             { name: "POD_IP", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } },
             // Announced as cluster-announce-hostname: the bootstrap pairs replicas with masters on other nodes by it.
             { name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } },
-            ...clusterEnv(spec),
+            ...clusterEnv(),
+            { name: "CLUSTER_PEERS_FILE", value: `${PATHS.configDir}/${PEERS_FILE}` },
             { name: "REDIS_CONFIG", value: `${PATHS.configDir}/${CONFIG_FILE}` },
             { name: "REDIS_RUNTIME_DIR", value: PATHS.runtimeDir },
             { name: "REDIS_DATA_DIR", value: PATHS.dataDir },
@@ -328,7 +330,9 @@ export function bootstrapJob(spec: RedisClusterSpec): Input.batch.v1.Job {
                         image: spec.settings.image,
                         command: [scriptPath("bootstrap.sh")],
                         env: [
-                            ...clusterEnv(spec),
+                            ...clusterEnv(),
+                            // In the Job's template, unlike the pods': a new shape replaces the Job, which joins the new nodes.
+                            { name: "CLUSTER_PEERS", value: clusterPeers(spec.namespace, spec.settings).join(" ") },
                             { name: "CLUSTER_MASTERS", value: String(spec.settings.masters) },
                             { name: "CLUSTER_REPLICAS_PER_MASTER", value: String(spec.settings.replicasPerMaster) },
                             { name: "BOOTSTRAP_TIMEOUT_SECONDS", value: String(BOOTSTRAP_TIMEOUT_SECONDS) },

@@ -8,6 +8,10 @@
 # lines, then `shared <count>`: how many replicas could not be kept off their master's node (0 unless the pods
 # sit on too few nodes, e.g. a one-node cluster, where no placement protects against a node loss anyway).
 #
+# A cluster that grows (or whose formation stopped half-way) lists the roles its members already have:
+# `<index> <node> master` or `<index> <node> replica <master index>`; those are kept as they are (listed first
+# in the output) and only the other pods are placed around them.
+#
 # Masters go round-robin over the Kubernetes nodes, fullest first, so masters share a node only when there are
 # fewer nodes than masters. Each replica is then taken from the node with the most pods still unplaced and given
 # to a master on another node whose shard has no member there yet; among those, the master whose own node has
@@ -15,6 +19,12 @@
 {
     index_of[NR] = $1
     node_of[$1] = $2
+    if ($3 == "master") {
+        kept_master[++kept_masters] = $1
+    } else if ($3 == "replica") {
+        kept_replica[++kept_replicas] = $1
+        kept_master_of[$1] = $4
+    }
     if (!($2 in left)) {
         nodes[++node_count] = $2
     }
@@ -35,6 +45,17 @@ function fullest_node(    i, best, n) {
         }
     }
     return best
+}
+
+function take_given(pod) {
+    assigned[pod] = 1
+    left[node_of[pod]]--
+    return pod
+}
+
+function fail(message) {
+    print "pairing.awk: " message > "/dev/stderr"
+    exit 2
 }
 
 # The lowest-numbered unassigned pod on a node.
@@ -76,19 +97,52 @@ END {
         printf "pairing.awk: %d pods listed, %d masters x (1 + %d replicas) need %d\n", pods, masters, replicas, masters * (1 + replicas) > "/dev/stderr"
         exit 2
     }
+    if (kept_masters > masters) {
+        fail(kept_masters " masters exist, more than the " masters " wanted: fewer masters need a drain first")
+    }
+    # Kept replicas stay replicas: no new master may be taken from them.
+    for (k = 1; k <= kept_replicas; k++) {
+        take_given(kept_replica[k])
+    }
     for (m = 1; m <= masters; m++) {
-        n = fullest_node()
-        if (n == "") {
-            split("", picked_this_round)
+        if (m <= kept_masters) {
+            n = node_of[kept_master[m]]
+            if (n in picked_this_round) {
+                split("", picked_this_round)
+            }
+            picked_this_round[n] = 1
+            master_pod[m] = take_given(kept_master[m])
+            shard_of[master_pod[m]] = m
+        } else {
             n = fullest_node()
+            if (n == "") {
+                split("", picked_this_round)
+                n = fullest_node()
+            }
+            picked_this_round[n] = 1
+            master_pod[m] = take_pod(n)
         }
-        picked_this_round[n] = 1
-        master_pod[m] = take_pod(n)
         shard_on[m, n] = 1
         print "master " master_pod[m]
     }
     shared = 0
-    for (r = 1; r <= masters * replicas; r++) {
+    for (k = 1; k <= kept_replicas; k++) {
+        pod = kept_replica[k]
+        if (!(kept_master_of[pod] in shard_of)) {
+            fail("pod " pod " replicates " kept_master_of[pod] ", which is not a master listed")
+        }
+        m = shard_of[kept_master_of[pod]]
+        if (replica_count[m] >= replicas) {
+            fail("master " master_pod[m] " has more than the " replicas " replica(s) wanted: fewer replicas need a drain first")
+        }
+        if (node_of[pod] == node_of[master_pod[m]]) {
+            shared++
+        }
+        shard_on[m, node_of[pod]] = 1
+        replica_count[m]++
+        print "replica " pod " " master_pod[m]
+    }
+    for (r = kept_replicas + 1; r <= masters * replicas; r++) {
         split("", picked_this_round)
         n = fullest_node()
         for (level = 2; level >= 0; level--) {
@@ -113,12 +167,32 @@ END {
             }
         }
         pod = take_pod(n)
-        if (node_of[pod] == node_of[master_pod[m]]) {
-            shared++
-        }
         shard_on[m, n] = 1
         replica_count[m]++
-        print "replica " pod " " master_pod[m]
+        placed_pod[r] = pod
+        placed_master[r] = m
+    }
+    # The greedy order can strand a pod on its master's node while a swap with another new replica frees both
+    # (a grown cluster, whose kept replicas fix part of each shard): swap whenever that keeps both off their masters.
+    for (r = kept_replicas + 1; r <= masters * replicas; r++) {
+        if (node_of[placed_pod[r]] != node_of[master_pod[placed_master[r]]]) {
+            continue
+        }
+        for (o = kept_replicas + 1; o <= masters * replicas; o++) {
+            if (o != r && node_of[placed_pod[r]] != node_of[master_pod[placed_master[o]]] &&
+                node_of[placed_pod[o]] != node_of[master_pod[placed_master[r]]]) {
+                m = placed_master[r]
+                placed_master[r] = placed_master[o]
+                placed_master[o] = m
+                break
+            }
+        }
+    }
+    for (r = kept_replicas + 1; r <= masters * replicas; r++) {
+        if (node_of[placed_pod[r]] == node_of[master_pod[placed_master[r]]]) {
+            shared++
+        }
+        print "replica " placed_pod[r] " " master_pod[placed_master[r]]
     }
     print "shared " shared
 }

@@ -14,14 +14,15 @@
 # on another node by it, and a rejoined node uses it to restore the spread of masters after a failover (below).
 #
 # Environment (set by the StatefulSet): POD_IP, NODE_NAME, REDIS_PASSWORD, REDIS_PORT, REDIS_BUS_PORT,
-# REDIS_CONFIG, REDIS_RUNTIME_DIR, REDIS_DATA_DIR, CLUSTER_PEERS (the stable DNS name of every node, space
-# separated), REJOIN_TIMEOUT_SECONDS.
+# REDIS_CONFIG, REDIS_RUNTIME_DIR, REDIS_DATA_DIR, CLUSTER_PEERS_FILE (the stable DNS name of every node, one a
+# line; a ConfigMap file the kubelet refreshes when the node count changes, so it is read at each use),
+# REJOIN_TIMEOUT_SECONDS.
 set -euo pipefail
 
 : "${POD_IP:?POD_IP must be set (downward API status.podIP)}"
 : "${REDIS_PASSWORD:?REDIS_PASSWORD must be set (from the cluster Secret)}"
 : "${REDIS_PORT:?}" "${REDIS_BUS_PORT:?}" "${REDIS_CONFIG:?}" "${REDIS_RUNTIME_DIR:?}" "${REDIS_DATA_DIR:?}"
-: "${CLUSTER_PEERS:?CLUSTER_PEERS must list the DNS name of every node}"
+: "${CLUSTER_PEERS_FILE:?CLUSTER_PEERS_FILE must name the file listing the DNS name of every node}"
 rejoin_timeout="${REJOIN_TIMEOUT_SECONDS:-600}"
 
 log() {
@@ -36,6 +37,10 @@ conf_string() {
 
 local_cli() {
     REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli -h 127.0.0.1 -p "$REDIS_PORT" "$@"
+}
+
+cluster_peers() {
+    cat "$CLUSTER_PEERS_FILE"
 }
 
 # Node lines of nodes.conf other than this node's own: peers this node knew before the restart.
@@ -54,7 +59,7 @@ cluster_whole() {
     info=$(local_cli cluster info 2>/dev/null) || return 1
     grep -q '^cluster_state:ok' <<<"$info" || return 1
     nodes=$(local_cli cluster nodes 2>/dev/null) || return 1
-    for peer in $CLUSTER_PEERS; do
+    for peer in $(cluster_peers); do
         address=$(getent hosts "$peer" | awk '{ print $1; exit }') || true
         [ -n "$address" ] || return 1
         [ "$address" != "$POD_IP" ] || continue
@@ -68,7 +73,7 @@ cluster_whole() {
 meet_peers() {
     local peer address nodes
     nodes=$(local_cli cluster nodes 2>/dev/null) || return 0
-    for peer in $CLUSTER_PEERS; do
+    for peer in $(cluster_peers); do
         address=$(getent hosts "$peer" | awk '{ print $1; exit }') || true
         if [ -z "$address" ] || [ "$address" = "$POD_IP" ]; then
             continue

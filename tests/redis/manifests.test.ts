@@ -2,7 +2,7 @@ import { loadSettings } from "../../settings";
 import { RedisSettings } from "../../settings/redis";
 import { shippedScripts } from "../../components/redis";
 import {
-    bootstrapJob, clientService, clusterPeers, configChecksum, disruptionBudget, externalService, HANDOVER_TIMEOUT_SECONDS, headlessService,
+    bootstrapJob, clientService, clusterPeers, configChecksum, configMap, disruptionBudget, externalService, HANDOVER_TIMEOUT_SECONDS, headlessService,
     NAMES, podCount, RedisClusterSpec, statefulSet,
 } from "../../components/redis/manifests";
 
@@ -31,6 +31,15 @@ describe.each([
         const env = Object.fromEntries((bootstrapJob(s) as any).spec.template.spec.containers[0].env.map((e: any) => [e.name, e.value]));
         expect(env.CLUSTER_PEERS.split(" ")).toEqual(clusterPeers("bss", s.settings));
         expect(Number(env.CLUSTER_MASTERS) * (1 + Number(env.CLUSTER_REPLICAS_PER_MASTER))).toBe(pods);
+    });
+
+    it("gives the nodes the peers as a file of the config ConfigMap (the kubelet refreshes it), not in their template", () => {
+        const redis = (statefulSet(s) as any).spec.template.spec.containers.find((c: any) => c.name === "redis");
+        const file = redis.env.find((e: any) => e.name === "CLUSTER_PEERS_FILE").value;
+        expect(file).toBe("/usr/local/etc/redis/peers");
+        expect(redis.volumeMounts).toContainEqual({ name: "config", mountPath: "/usr/local/etc/redis", readOnly: true });
+        expect((configMap(s) as any).data.peers.split("\n")).toEqual(clusterPeers("bss", s.settings));
+        expect(redis.env.map((e: any) => e.name)).not.toContain("CLUSTER_PEERS");
     });
 
     it(pods > 1 ? "limits voluntary disruptions to one node at a time" : "has no disruption budget (it would block node drains)", () => {
@@ -127,6 +136,16 @@ describe("node pods", () => {
     it("know the Kubernetes node they run on (downward API), for the bootstrap's pairing", () => {
         expect(redis.env).toContainEqual({ name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } });
         expect(Object.keys(s.scripts)).toContain("pairing.awk");
+    });
+
+    it("keep the same template when the count changes (scaling adds or removes pods without restarting the others), while the bootstrap Job's changes (a new shape reruns it)", () => {
+        const template = (settings: Record<string, unknown>) => JSON.stringify((statefulSet(spec(settings)) as any).spec.template);
+        const job = (settings: Record<string, unknown>) => JSON.stringify((bootstrapJob(spec(settings)) as any).spec.template);
+        expect(template({ masters: 4 })).toBe(template({}));
+        expect(template({ replicasPerMaster: 2 })).toBe(template({}));
+        expect(job({ masters: 4 })).not.toBe(job({}));
+        expect(job({ replicasPerMaster: 2 })).not.toBe(job({}));
+        expect((statefulSet(spec({ masters: 4 })) as any).spec.replicas).toBe(8);
     });
 
     it("roll when redis.conf or a script changes", () => {

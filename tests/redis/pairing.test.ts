@@ -14,9 +14,13 @@ interface Pairing {
     shared: number;
 }
 
-function pairing(nodes: string[], masters: number, replicas: number): Pairing {
+/** Roles a member of a running cluster already has: `master`, or the pod index of the master it replicates. */
+type Kept = Record<number, "master" | number>;
+
+function pairing(nodes: string[], masters: number, replicas: number, kept: Kept = {}): Pairing {
+    const role = (i: number) => kept[i] === undefined ? "" : kept[i] === "master" ? " master" : ` replica ${kept[i]}`;
     const result = spawnSync("awk", ["-v", `masters=${masters}`, "-v", `replicas=${replicas}`, "-f", SCRIPT],
-        { input: nodes.map((node, i) => `${i} ${node}\n`).join(""), encoding: "utf8" });
+        { input: nodes.map((node, i) => `${i} ${node}${role(i)}\n`).join(""), encoding: "utf8" });
     expect(result.stderr).toBe("");
     expect(result.status).toBe(0);
     const lines = result.stdout.trim().split("\n").map((l) => l.split(" "));
@@ -37,14 +41,20 @@ function expectWellFormed(p: Pairing, nodes: string[], replicas: number): void {
     expect(p.shared).toBe(p.replicas.filter(([pod, master]) => nodes[pod] === nodes[master]).length);
 }
 
-/** Whether any choice of masters and replicas keeps every replica off its master's node. */
-function separable(nodes: string[], masters: number, replicas: number): boolean {
-    const pods = nodes.map((_, i) => i);
+/** Whether any choice of masters and replicas (around the roles `kept`) keeps every replica off its master's node. */
+function separable(nodes: string[], masters: number, replicas: number, kept: Kept = {}): boolean {
+    const keptMasters = Object.keys(kept).map(Number).filter((i) => kept[i] === "master");
+    const keptReplicas = Object.keys(kept).map(Number).filter((i) => kept[i] !== "master");
+    if (keptReplicas.some((i) => nodes[i] === nodes[kept[i] as number])) {
+        return false;
+    }
+    const pods = nodes.map((_, i) => i).filter((i) => kept[i] === undefined);
     const choose = (from: number[], k: number): number[][] => k === 0 ? [[]] : from.length < k ? [] :
         [...choose(from.slice(1), k - 1).map((c) => [from[0], ...c]), ...choose(from.slice(1), k)];
-    for (const chosen of choose(pods, masters)) {
+    for (const added of choose(pods, masters - keptMasters.length)) {
+        const chosen = [...keptMasters, ...added];
         const rest = pods.filter((p) => !chosen.includes(p));
-        const need = chosen.map(() => replicas);
+        const need = chosen.map((m) => replicas - keptReplicas.filter((r) => kept[r] === m).length);
         const fill = (i: number): boolean => {
             if (i === rest.length) {
                 return true;
@@ -128,6 +138,49 @@ describe("pairing.awk", () => {
         const p = pairing(nodes, 3, 1);
         expectWellFormed(p, nodes, 1);
         expect(p.shared).toBe(3);
+    });
+
+    /** The prod formation on three nodes, two pods each (pod i on node "abc"[i % 3]): masters 0-2, replica 3 of 1, 4 of 2, 5 of 0. */
+    const FORMED: Kept = { 0: "master", 1: "master", 2: "master", 3: 1, 4: 2, 5: 0 };
+    const FORMED_NODES = ["a", "b", "c", "a", "b", "c"];
+
+    it.each([
+        ["3 -> 4 masters x 1 replica (two new pods)", 4, 1, FORMED],
+        ["3 masters x 1 -> 2 replicas (three new pods)", 3, 2, FORMED],
+        ["a formation stopped after the masters (replicas never joined)", 3, 1, { 0: "master", 1: "master", 2: "master" } as Kept],
+    ])("%s: keeps every member's role and places the new pods off their masters' nodes where possible (every placement)", (_name, masters, replicas, kept) => {
+        const newPods = masters * (1 + replicas) - FORMED_NODES.length;
+        const base = newPods >= 0 ? FORMED_NODES : FORMED_NODES.slice(0, 3);
+        const placed = newPods >= 0 ? placements(newPods, ["a", "b", "c"]).map((p) => [...base, ...p])
+            : placements(3, ["a", "b", "c"]).map((p) => [...base, ...p]);
+        let checked = 0;
+        for (const nodes of placed) {
+            const p = pairing(nodes, masters, replicas, kept);
+            expectWellFormed(p, nodes, replicas);
+            for (const [pod, role] of Object.entries(kept)) {
+                expect(role === "master" ? p.masters : p.replicas.find(([r]) => r === Number(pod))?.[1]).toEqual(role === "master" ? expect.arrayContaining([Number(pod)]) : role);
+            }
+            expect(p.masters.slice(0, Object.values(kept).filter((r) => r === "master").length)).toEqual(Object.keys(kept).map(Number).filter((i) => kept[i] === "master"));
+            if (separable(nodes, masters, replicas, kept)) {
+                expect({ nodes, shared: p.shared }).toEqual({ nodes, shared: 0 });
+                checked++;
+            } else {
+                expect(p.shared).toBeGreaterThan(0);
+            }
+        }
+        expect(checked).toBeGreaterThan(0);
+    });
+
+    it.each([
+        ["more masters than wanted", { 0: "master", 1: "master", 2: "master", 3: "master", 4: 0, 5: 1 } as Kept, 3, 1, FORMED_NODES, /4 masters exist, more than the 3 wanted: fewer masters need a drain first/],
+        ["more replicas than wanted", { 0: "master", 1: "master", 2: "master", 3: 0, 4: 0, 5: 1 } as Kept, 3, 1, FORMED_NODES, /master 0 has more than the 1 replica\(s\) wanted/],
+        ["a replica of no listed master", { 0: "master", 1: "master", 2: "master", 3: 7 } as Kept, 3, 1, FORMED_NODES, /pod 3 replicates 7, which is not a master listed/],
+    ])("refuses %s", (_name, kept, masters, replicas, nodes, message) => {
+        const role = (i: number) => kept[i] === undefined ? "" : kept[i] === "master" ? " master" : ` replica ${kept[i]}`;
+        const result = spawnSync("awk", ["-v", `masters=${masters}`, "-v", `replicas=${replicas}`, "-f", SCRIPT],
+            { input: nodes.map((node, i) => `${i} ${node}${role(i)}\n`).join(""), encoding: "utf8" });
+        expect(result.status).toBe(2);
+        expect(result.stderr).toMatch(message);
     });
 
     it("refuses a pod list that does not match the shape", () => {
