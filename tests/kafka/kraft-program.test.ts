@@ -3,6 +3,11 @@
  * object anywhere, and the ZooKeeper stack left as it was.
  */
 import { inlineConfig, object, outputValue, RenderedStack, renderIsolated, stackFile } from "../helpers/render";
+import { loadSettings } from "../../settings";
+import { SECRET_PLACEHOLDER } from "../../render/render";
+import { bssPolicies, podTemplateOf, policyContext, STACK_TYPE, StackResource } from "../../policy/rules";
+import { restrictedViolations } from "../../policy/pod-security";
+import { runPolicies } from "../policy/policy-args";
 
 type Obj = Record<string, any>;
 
@@ -99,6 +104,33 @@ describe("a KRaft stack (bss:kafka.metadata: kraft)", () => {
         expect(services(dev)).toEqual(services(zookeeperDev));
         const listeners = (rendered: RenderedStack) => properties(object(rendered, "ConfigMap", "kafka-config").data["server.properties"]).listeners;
         expect(listeners(dev)).toBe(listeners(zookeeperDev));
+    });
+});
+
+describe("the policy pack and Pod Security over a KRaft stack", () => {
+    /** What the engine would hand the pack (as tests/policy/stacks.test.ts builds it, without the Kong chart's pod). */
+    async function resources(rendered: RenderedStack): Promise<StackResource[]> {
+        const exports: Record<string, unknown> = {};
+        for (const [name, value] of Object.entries(rendered.exports)) {
+            exports[name] = value && typeof value === "object" && "apply" in value ? await outputValue(value as any) : value;
+        }
+        return [
+            ...rendered.resources.map((r) => ({ type: r.type, name: r.name, props: r.type.startsWith("random:index/randomPassword") ? { ...r.inputs, result: SECRET_PLACEHOLDER } : r.inputs })),
+            { type: STACK_TYPE, name: "bss-kraft", props: exports },
+        ];
+    }
+
+    it.each(["dev", "prod"] as const)("%s: no violation of the pack; the controllers' and brokers' pods meet restricted", async (stack) => {
+        const rendered = stack === "dev" ? dev : prod;
+        const config = kraftConfig(stack, stack === "prod" ? { controllers: 5 } : {});
+        const all = await resources(rendered);
+        expect(await runPolicies(bssPolicies(policyContext(loadSettings(config.values, stack, new Set(config.secretKeys)))), all)).toEqual([]);
+        const templates = all.flatMap((r) => {
+            const template = podTemplateOf(r.type, r.props);
+            return template ? [{ name: r.name, problems: restrictedViolations(template.spec, template.metadata?.annotations ?? {}) }] : [];
+        });
+        expect(templates.map((t) => t.name)).toEqual(expect.arrayContaining(["kafka", "kafka-controller"]));
+        expect(templates.filter((t) => t.problems.length > 0)).toEqual([]);
     });
 });
 
