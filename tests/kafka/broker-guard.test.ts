@@ -5,8 +5,8 @@ import { stackFile } from "../helpers/render";
 import { ProgramRun, runProgram } from "../topics/program";
 
 const fiveBrokers = deployedBrokers({ [BROKERS_OUTPUT]: 5, [BROKER_REPLICAS_OUTPUT]: { 0: 20, 1: 20, 2: 20, 3: 20, 4: 19 } });
-const refusal = "bss:kafka.brokers cannot go from 5 to 3 while brokers 3,4 may hold replicas (replicas of the declared topics by broker: 3: 20, 4: 19; "
-    + "auto-created and internal topics come on top), and the StatefulSet carries no drain of them since its last change: "
+const refusal = "bss:kafka.brokers cannot go from 5 to 3 while brokers 3,4 may hold replicas (replicas of the declared topics by broker if spread evenly: 3: 20, 4: 19; "
+    + "a broker alone in its zone holds more, and auto-created and internal topics come on top), and the StatefulSet carries no drain of them since its last change: "
     + "run `npm run kafka:drain -- --stack dev --brokers 3,4` first (it moves every replica off them, throttled, and marks the StatefulSet), then deploy again, got 3";
 
 describe("brokerRemovalProblems", () => {
@@ -30,7 +30,7 @@ describe("brokerRemovalProblems", () => {
     });
 
     it("says so when the last deployment recorded no layout", () => {
-        expect(brokerRemovalProblems(deployedBrokers({ [BROKERS_OUTPUT]: 4 }), 3, "prod", [])[0]).toMatch(/by broker: 3: unknown;.*--stack prod --brokers 3`/);
+        expect(brokerRemovalProblems(deployedBrokers({ [BROKERS_OUTPUT]: 4 }), 3, "prod", [])[0]).toMatch(/by broker if spread evenly: 3: unknown;.*--stack prod --brokers 3`/);
     });
 });
 
@@ -72,7 +72,7 @@ describe("the program, against a last deployment of five brokers", () => {
         expect(run.programError?.formatted).toBe(`Invalid stack configuration (1 problem):\n  - ${refusal}`);
     });
 
-    it("exports the broker count and the layout's replicas per broker on an ordinary run", async () => {
+    it("exports the broker count and the declared replicas per broker spread evenly on an ordinary run", async () => {
         const ordinary = await runProgram("dev", stackFile("dev"), { [BROKERS_OUTPUT]: 3 });
         expect(ordinary.failures).toEqual([]);
         expect(ordinary.exports[BROKERS_OUTPUT]).toBe(3);

@@ -7,7 +7,7 @@
  *   0. each broker's broker.rack is its node's zone (the API server's PodTopologyLabels), RF 3 partitions span three racks;
  *   1. a config change rolls the three brokers;
  *   2. three brokers become five without restarting the three, and the rebalance Job spreads every declared topic over
- *      them (and a second run moves nothing);
+ *      them, every RF 3 partition in three zones (and a second run moves nothing);
  *   3. five back to three is refused while brokers 3 and 4 are not drained; `npm run kafka:drain` empties them; then it
  *      goes through, again without restarting brokers 0-2;
  *   4. the ZooKeeper ensemble is rolled; 5. a whole node is lost.
@@ -316,7 +316,7 @@ it("rolls the three brokers one at a time on a config change, each back in the I
 let fiveBrokers: RenderedStack;
 let threeBrokersAgain: RenderedStack;
 
-it("scales out from three brokers to five and spreads every declared topic over all five, none under-replicated; a second run moves nothing", async () => {
+it("scales out from three brokers to five and spreads every declared topic over all five in three zones, none under-replicated; a second run moves nothing", async () => {
     const topic = "bss.order.events";
     fiveBrokers = await renderForCluster("dev", stackConfig({ logRetentionHours: 167, brokers: 5 }));
     const revision = (await statefulSet("kafka")).status.currentRevision;
@@ -344,11 +344,27 @@ it("scales out from three brokers to five and spreads every declared topic over 
     }
     expect(partitions.filter((p) => p.isr.length < p.replicas.length).map((p) => `${p.topic}-${p.partition}`)).toEqual([]);
     expect(clean(counts)).toEqual({ lost: 0, duplicated: 0, failedSends: 0 });
-    // Recorded, not asserted: the Job's layout balances brokers, not racks, so with five brokers in three zones some
-    // partitions may hold two replicas in one zone.
+    // Rack-aware: every RF 3 declared partition in three zones. Five brokers on three nodes make zones of 2, 2 and 1
+    // brokers, so counts cannot all be one apart: the broker alone in its zone holds a replica of every such
+    // partition, and the brokers sharing a zone are at most one apart.
     const racks = await brokerRacks();
+    expect(Object.fromEntries(racks)).toEqual(Object.fromEntries(await brokerNodeZones([0, 1, 2, 3, 4])));
+    const rf3 = threeBrokers.kafkaTopics.topics.filter((t) => t.replicationFactor === 3);
+    const rf3Partitions = rf3.reduce((n, t) => n + t.partitions, 0);
+    expect(await partitionsSharingARack(rf3.map((t) => t.name), racks)).toEqual([]);
+    const own = partitions.filter((p) => declared.includes(p.topic));
+    const perBroker = new Map([0, 1, 2, 3, 4].map((id) => [id, own.filter((p) => p.replicas.includes(id)).length]));
+    const byZone = new Map<string, number[]>();
+    racks.forEach((zone, id) => byZone.set(zone, [...(byZone.get(zone) ?? []), perBroker.get(id)!]));
     figures.racksAtFive = Object.fromEntries(racks);
-    figures.partitionsSharingARackAtFive = (await partitionsSharingARack(declared, racks)).length;
+    figures.replicasPerBrokerAtFive = Object.fromEntries(perBroker);
+    figures.zonesPerRf3PartitionAtFive = [...new Set(own.filter((p) => rf3.some((t) => t.name === p.topic)).map((p) => new Set(p.replicas.map((id) => racks.get(id))).size))];
+    figures.rebalanceLayout = first.log.match(/kafka-rebalance: layout: (.*)/)?.[1];
+    expect([...byZone.values()].map((zone) => zone.length).sort()).toEqual([1, 2, 2]);
+    for (const [zone, held] of byZone) {
+        expect([zone, held.length === 1 ? held[0] : Math.max(...held) - Math.min(...held) <= 1]).toEqual([zone, held.length === 1 ? rf3Partitions : true]);
+    }
+    expect(first.log).toMatch(/kafka-rebalance: layout: 33 partition\(s\) on 5 broker\(s\) in 3 rack\(s\) zone-/);
 
     const layout = partitions.filter((p) => declared.includes(p.topic)).map((p) => `${p.topic}-${p.partition}:${p.replicas}`).sort();
     const second = await runRebalanceJob(fiveBrokers, 5);

@@ -1,6 +1,7 @@
 /**
- * Pure computation of partition placements: the balanced layout the rebalance Job applies after a scale-out, and
- * the moves `npm run kafka:drain` makes to empty brokers before a scale-in. Both produce what
+ * Partition placements: the declared topics as the rebalance Job's layout script reads them (the layout itself is
+ * components/kafka/rebalance/layout.awk, run by the Job, which alone knows the brokers' racks and the current
+ * assignment), and the moves `npm run kafka:drain` makes to empty brokers before a scale-in, in what
  * kafka-reassign-partitions reads (`{"version":1,"partitions":[...]}`).
  */
 
@@ -30,62 +31,19 @@ export function reassignmentJson(placements: readonly PartitionPlacement[]): str
     return JSON.stringify({ version: 1, partitions: placements.map(({ topic, partition, replicas }) => ({ topic, partition, replicas })) });
 }
 
-/**
- * Every partition of `topics` spread over `brokers`, one partition at a time (topics by name): the leader is the
- * broker leading the fewest of this topic's partitions, then the fewest overall, then holding the fewest replicas;
- * each follower the broker holding the fewest of this topic's replicas, then the fewest overall. Ties go round the
- * brokers from a point that moves on with every partition. So each topic is spread as evenly as it can be (a topic
- * with at least n/RF partitions reaches all n brokers) and leaders and replicas are even across the cluster.
- * Deterministic: the same topics and brokers always give the same layout, which is what makes a second run of the
- * Job move nothing.
- */
-export function balancedAssignment(topics: readonly TopicShape[], brokers: readonly number[]): PartitionPlacement[] {
-    const ids = [...new Set(brokers)].sort((a, b) => a - b);
-    const tooWide = topics.filter((t) => t.replicationFactor > ids.length);
-    if (tooWide.length > 0) {
-        throw new Error(`cannot place ${tooWide.map((t) => `${t.name} (RF ${t.replicationFactor})`).join(", ")} on ${ids.length} broker(s) ${ids.join(",")}`);
-    }
-    const leaders = ids.map(() => 0);
-    const replicas = ids.map(() => 0);
-    let turn = 0;
-    const placements: PartitionPlacement[] = [];
-    for (const topic of [...topics].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-        const topicLeaders = ids.map(() => 0);
-        const topicReplicas = ids.map(() => 0);
-        for (let partition = 0; partition < topic.partitions; partition++) {
-            const rotation = (i: number) => (i - turn + ids.length) % ids.length;
-            const byKeys = (keys: (i: number) => number[]) => (a: number, b: number) => {
-                const ka = [...keys(a), rotation(a)];
-                const kb = [...keys(b), rotation(b)];
-                const differs = ka.findIndex((v, j) => v !== kb[j]);
-                return differs < 0 ? 0 : ka[differs] - kb[differs];
-            };
-            const order = ids.map((_, i) => i);
-            const leader = [...order].sort(byKeys((i) => [topicLeaders[i], leaders[i], replicas[i]]))[0];
-            const followers = order.filter((i) => i !== leader).sort(byKeys((i) => [topicReplicas[i], replicas[i]])).slice(0, topic.replicationFactor - 1);
-            const chosen = [leader, ...followers];
-            leaders[leader]++;
-            topicLeaders[leader]++;
-            for (const i of chosen) {
-                replicas[i]++;
-                topicReplicas[i]++;
-            }
-            placements.push({ topic: topic.name, partition, replicas: chosen.map((i) => ids[i]) });
-            turn = (turn + 1) % ids.length;
-        }
-    }
-    return placements;
+/** The declared topics as the rebalance Job's layout.awk reads them: `topic NAME PARTITIONS RF`, one a line. */
+export function layoutTopics(topics: readonly TopicShape[]): string {
+    return topics.map((t) => `topic ${t.name} ${t.partitions} ${t.replicationFactor}\n`).join("");
 }
 
-/** Replicas per broker id (every id of `brokers` present, 0 when it holds none). */
-export function replicasPerBroker(placements: readonly PartitionPlacement[], brokers: readonly number[] = []): Record<string, number> {
-    const counts: Record<string, number> = Object.fromEntries(brokers.map((id) => [String(id), 0]));
-    for (const placement of placements) {
-        for (const id of placement.replicas) {
-            counts[String(id)] = (counts[String(id)] ?? 0) + 1;
-        }
-    }
-    return counts;
+/**
+ * Replicas of the declared topics per broker id (0..brokers-1) when spread evenly, the extra ones on the lowest ids:
+ * what the Job's layout gives without racks, up to which brokers get one more. With racks of unequal size it differs
+ * (a broker alone in its zone holds a replica of every partition of RF >= the zone count); only the Job knows the racks.
+ */
+export function evenReplicaShare(topics: readonly TopicShape[], brokers: number): Record<string, number> {
+    const total = topics.reduce((n, t) => n + t.partitions * t.replicationFactor, 0);
+    return Object.fromEntries([...Array(brokers).keys()].map((id) => [String(id), Math.floor(total / brokers) + (id < total % brokers ? 1 : 0)]));
 }
 
 export interface DrainPlan {

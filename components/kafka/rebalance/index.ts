@@ -17,10 +17,14 @@ export interface KafkaRebalanceArgs {
 
 /**
  * Spreads the declared topics over every broker after the broker count changed: a Job (per broker count and
- * layout) that applies the balanced layout with a throttled kafka-reassign-partitions and waits for it.
+ * declared partitions) that computes a rack-aware balanced layout from the running cluster (layout.awk) and applies
+ * it with a throttled kafka-reassign-partitions, and waits for it.
  */
 export class KafkaRebalance extends pulumi.ComponentResource {
-    /** Replicas of the declared topics per broker id once the Job is done; read back by the broker guard. */
+    /**
+     * Replicas of the declared topics per broker id spread evenly (the Job's layout may give a broker alone in its
+     * zone more); read back by the broker guard for its message.
+     */
     readonly replicasPerBroker: Record<string, number>;
     readonly job: k8s.batch.v1.Job;
 
