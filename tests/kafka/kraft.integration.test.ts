@@ -5,7 +5,7 @@
  * (3 controllers with required placement, 3 brokers) with an RF 3 topic, the quorum, a broker restart and a foreign
  * cluster ID.
  */
-import { Kafka, logLevel } from "kafkajs";
+import { Admin, Kafka, logLevel } from "kafkajs";
 import { clusterManifests } from "../helpers/cluster-stack";
 import { RenderedStack, renderIsolated, stackFile } from "../helpers/render";
 import { eventually, LOCAL_IMAGES, TestCluster } from "../helpers/test-cluster";
@@ -62,6 +62,18 @@ const client = (rendered: RenderedStack, requestTimeout = 30_000) => new Kafka({
     clientId: "kraft-test", brokers: rendered.kafkaTopics.provider!.bootstrapServers, logLevel: logLevel.NOTHING, requestTimeout, retry: { retries: 8 },
 });
 
+/**
+ * Waits until the broker `admin` asks lists every partition of `topics` with a leader. In KRaft each broker applies
+ * the metadata log on its own, so right after CreateTopics a broker may still answer UNKNOWN_TOPIC_OR_PARTITION;
+ * kafkajs's `waitForLeaders` retries only LEADER_NOT_AVAILABLE and throws on it (tulios/kafkajs#1563).
+ */
+async function leadersOf(admin: Admin, topics: string[]) {
+    return eventually(`leaders for every partition of ${topics.join(", ")}`, 30_000, async () => {
+        const m = await admin.fetchTopicMetadata({ topics }).catch(() => undefined);
+        return m && m.topics.length === topics.length && m.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0)) ? m : undefined;
+    }, 500);
+}
+
 const exec = async (pod: string, container: string, command: string[]) => cluster.exec(NAMESPACE, pod, container, command);
 
 describe("dev shape: 1 controller, 3 brokers", () => {
@@ -85,17 +97,14 @@ describe("dev shape: 1 controller, 3 brokers", () => {
         try {
             const created = await admin.createTopics({
                 timeout: 45_000,
-                waitForLeaders: true,
+                waitForLeaders: false,
                 topics: topics.map((t) => ({
                     topic: t.name, numPartitions: t.partitions, replicationFactor: t.replicationFactor,
                     configEntries: Object.entries(t.config).map(([name, value]) => ({ name, value })),
                 })),
             });
             expect(created).toBe(true);
-            const metadata = await eventually("every declared topic with a leader on each partition", 30_000, async () => {
-                const m = await admin.fetchTopicMetadata({ topics: topics.map((t) => t.name) });
-                return m.topics.every((t) => t.partitions.every((p) => p.leader >= 0)) ? m : undefined;
-            });
+            const metadata = await leadersOf(admin, topics.map((t) => t.name));
             expect(metadata.topics.map((t) => [t.name, t.partitions.length, t.partitions[0].replicas.length]).sort())
                 .toEqual(topics.map((t) => [t.name, t.partitions, t.replicationFactor]).sort());
         } finally {
@@ -143,8 +152,8 @@ describe("prod shape: 3 controllers (one per node), 3 brokers", () => {
         try {
             const described = await admin.describeCluster();
             expect(described.brokers.map((b) => [b.nodeId, `${b.host}:${b.port}`]).sort()).toEqual([[0, "localhost:9092"], [1, "localhost:9093"], [2, "localhost:9094"]]);
-            await admin.createTopics({ topics: [{ topic: "kraft-rf3", numPartitions: 3, replicationFactor: 3, configEntries: [{ name: "min.insync.replicas", value: "2" }] }], waitForLeaders: true });
-            const metadata = await admin.fetchTopicMetadata({ topics: ["kraft-rf3"] });
+            await admin.createTopics({ topics: [{ topic: "kraft-rf3", numPartitions: 3, replicationFactor: 3, configEntries: [{ name: "min.insync.replicas", value: "2" }] }], waitForLeaders: false });
+            const metadata = await leadersOf(admin, ["kraft-rf3"]);
             expect(metadata.topics[0].partitions.map((p) => p.replicas.slice().sort())).toEqual([[0, 1, 2], [0, 1, 2], [0, 1, 2]]);
         } finally {
             await admin.disconnect();
