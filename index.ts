@@ -13,6 +13,7 @@ import { KafkaTopics } from "./components/topics/topics";
 import { refuseBrokerRemoval } from "./components/kafka/rebalance/broker-guard";
 import { KafkaRebalance } from "./components/kafka/rebalance";
 import { RedisCluster } from "./components/redis";
+import { refuseRedisNodeRemoval } from "./components/redis/scale-guard";
 import { KongGateway } from "./components/kong/gateway";
 import { Akhq } from "./components/akhq";
 import { AKHQ_NAME, AKHQ_PORTS } from "./components/akhq/config";
@@ -24,6 +25,8 @@ const settings = readStackSettings();
 const partitionGuard = refuseFewerPartitions(settings.topics);
 // Likewise: a lower broker count waits until the last deployment's brokers are known to be drained.
 refuseBrokerRemoval(settings.kafka.brokers, settings.namespace, settings.stack);
+// And fewer Redis nodes wait until the last deployment's highest ordinals are known to be out of the cluster.
+refuseRedisNodeRemoval(settings.redis, settings.namespace, settings.stack);
 
 const namespace = new k8s.core.v1.Namespace("namespace", {
     metadata: {
@@ -117,6 +120,9 @@ const redis = new RedisCluster("redis", {
 /** `pulumi stack output --show-secrets redisPassword`. */
 export const redisPassword = redis.password;
 export const redisAddress = redis.address;
+/** Read back by the next update (components/redis/scale-guard.ts: `MASTERS_OUTPUT`, `REPLICAS_OUTPUT`). */
+export const redisMasters = settings.redis.masters;
+export const redisReplicasPerMaster = settings.redis.replicasPerMaster;
 
 const kong = new KongGateway("kong", {
     namespace: settings.namespace,

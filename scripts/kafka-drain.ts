@@ -7,11 +7,11 @@
  * the brokers' StatefulSet (components/kafka/rebalance/broker-guard.ts: DRAIN_ANNOTATION) so the next `pulumi up`
  * with the lower count goes through. Exit 0 when drained, 1 when refused or failed, 2 on bad usage or settings.
  */
-import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { readStackConfigFile } from "../render/render";
 import { parseFlags } from "./cli-flags";
+import { kubectlRunner } from "./kubectl";
 import { loadSettings, SettingsError } from "../settings";
 import { drainPlan, PartitionPlacement, PartitionState, reassignmentJson } from "../components/kafka/rebalance/assignment";
 import { DRAIN_ANNOTATION } from "../components/kafka/rebalance/broker-guard";
@@ -91,29 +91,6 @@ export function verifyState(text: string): { moving: number; elsewhere: string[]
         moving: lines.filter((l) => l.includes("is still in progress")).length,
         elsewhere: lines.filter((l) => l.includes("rather than")),
     };
-}
-
-interface Kubectl {
-    (args: string[], input?: string): Promise<string>;
-}
-
-function kubectlRunner(options: DrainOptions, namespace: string): Kubectl {
-    const base = [
-        ...(options.kubeconfig ? ["--kubeconfig", options.kubeconfig] : []),
-        ...(options.kubeContext ? ["--context", options.kubeContext] : []),
-        "--namespace", namespace,
-    ];
-    return (args, input) => new Promise((resolve, reject) => {
-        const child = spawn(options.kubectl, [...base, ...args], { stdio: ["pipe", "pipe", "pipe"] });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (d) => (stdout += d));
-        child.stderr.on("data", (d) => (stderr += d));
-        child.stdin.on("error", () => undefined);
-        child.on("error", (error: NodeJS.ErrnoException) => reject(new Error(error.code === "ENOENT" ? `${options.kubectl} not found` : error.message)));
-        child.on("close", (code) => (code === 0 ? resolve(stdout) : reject(new Error(`kubectl ${args.join(" ")} exited ${code}:\n${stderr.trim()}`))));
-        child.stdin.end(input ?? "");
-    });
 }
 
 const sleep = (seconds: number) => new Promise((resolve) => setTimeout(resolve, seconds * 1000));

@@ -58,7 +58,7 @@ export interface RedisClusterSpec {
     scripts: Record<ScriptName, string>;
 }
 
-export function podCount(settings: RedisSettings): number {
+export function podCount(settings: Pick<RedisSettings, "masters" | "replicasPerMaster">): number {
     return settings.masters * (1 + settings.replicasPerMaster);
 }
 

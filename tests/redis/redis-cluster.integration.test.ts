@@ -336,9 +336,18 @@ async function runBootstrap(job: Record<string, any>, timeoutMs = 300_000): Prom
         const finished = (current.conditions ?? []).some((c: any) => ["Complete", "Failed"].includes(c.type) && c.status === "True");
         return finished ? current : undefined;
     }, 1_000);
-    const log = await cluster.kubectl(["-n", NAMESPACE, "logs", `job/${BOOTSTRAP}`, "-c", "bootstrap"]);
+    let log = await cluster.kubectl(["-n", NAMESPACE, "logs", `job/${BOOTSTRAP}`, "-c", "bootstrap"]);
     const complete = (status.conditions ?? []).some((c: any) => c.type === "Complete" && c.status === "True");
     expect({ complete, succeeded: status.succeeded, failed: status.failed ?? 0, log }).toEqual({ complete: true, succeeded: 1, failed: 0, log: expect.any(String) });
+    // restartPolicy OnFailure restarts a failed container in the same pod: keep what the earlier attempt said too.
+    const pod = (await cluster.json(["-n", NAMESPACE, "get", "pods", "--selector", `job-name=${BOOTSTRAP}`])).items[0];
+    const restarts: number = pod?.status?.containerStatuses?.[0]?.restartCount ?? 0;
+    if (restarts > 0) {
+        const previous = await cluster.kubectl(["-n", NAMESPACE, "logs", pod.metadata.name, "-c", "bootstrap", "--previous"]).catch((error: Error) => error.message);
+        const reason = JSON.stringify(pod.status.containerStatuses[0].lastState ?? {});
+        console.log(`bootstrap Job: the container restarted ${restarts} time(s); last state ${reason}; the previous attempt's log:\n${previous}`);
+        log = `${previous}\n${log}`;
+    }
     return log;
 }
 
@@ -504,7 +513,7 @@ describe("dev shape: one node owning all 16384 slots", () => {
     it("leaves the formed cluster untouched when the bootstrap runs again", async () => {
         const before = topology(await clusterNodes(await ip()));
         const log = await runBootstrap(objects.job);
-        expect(log).toContain("nothing to do");
+        expect(log).toContain("every node already belongs to the cluster: no node to join");
         expect(topology(await clusterNodes(await ip()))).toEqual(before);
     });
 });
@@ -729,7 +738,7 @@ describe("prod shape: 3 masters x 1 replica, then 4", () => {
     it("leaves the cluster untouched when the bootstrap runs again", async () => {
         const before = topology(await clusterNodes((await ips())[0]));
         const log = await runBootstrap(objects.job);
-        expect(log).toContain("nothing to do");
+        expect(log).toContain("every node already belongs to the cluster: no node to join");
         expect(topology(await clusterNodes((await ips())[0]))).toEqual(before);
         const seeds = await ips();
         await allKeysReadable(() => clusterClient(seeds), "prod", 10_000);

@@ -4,11 +4,7 @@
  * the count goes down, the brokers' StatefulSet from the cluster: `npm run kafka:drain` marks it once every replica
  * has left the brokers it drained (scripts/kafka-drain.ts).
  */
-import * as k8s from "@pulumi/kubernetes";
-import * as pulumi from "@pulumi/pulumi";
-import { SettingsError } from "../../../settings";
-import { messageOnlyRunError } from "../../topics/run-error";
-import { ownStackName } from "../../topics/partition-guard";
+import { drainedIds, refuseUndrainedScaleIn } from "../../shared/scale-in-guard";
 import { KAFKA_NAME } from "../config";
 
 /** Stack output: the broker count of the last deployment. */
@@ -47,19 +43,7 @@ export function removedBrokers(deployed: DeployedBrokers, wanted: number): numbe
 
 /** The drained broker ids the StatefulSet's annotation vouches for at its current generation ([] otherwise). */
 export function drainedBrokers(annotations: Record<string, string> | undefined, generation: number | undefined): number[] {
-    const text = annotations?.[DRAIN_ANNOTATION];
-    if (!text) {
-        return [];
-    }
-    try {
-        const record = JSON.parse(text) as { brokers?: unknown; generation?: unknown };
-        if (record.generation !== generation || !Array.isArray(record.brokers)) {
-            return [];
-        }
-        return record.brokers.filter((id): id is number => Number.isInteger(id));
-    } catch {
-        return [];
-    }
+    return drainedIds(annotations, generation, DRAIN_ANNOTATION, "brokers");
 }
 
 /** The command that empties `brokers` on `stack`. */
@@ -91,35 +75,11 @@ export function brokerRemovalProblems(deployed: DeployedBrokers, wanted: number,
  * Call it right after the settings are read, before the first resource.
  */
 export function refuseBrokerRemoval(wanted: number, namespace: string, stack: string): void {
-    const reference = new pulumi.StackReference("deployed-kafka-brokers", { name: ownStackName() });
-    const outputs = new Promise<Record<string, unknown> | undefined>((resolve, reject) => {
-        pulumi.recover(reference.outputs, (error) => {
-            reject(error);
-            return {};
-        }).apply(resolve);
+    void refuseUndrainedScaleIn({
+        reference: "deployed-kafka-brokers",
+        statefulSetRead: STATEFULSET_READ,
+        statefulSet: `${namespace}/${KAFKA_NAME}`,
+        removes: (outputs) => removedBrokers(deployedBrokers(outputs), wanted).length > 0,
+        problems: (outputs, live) => brokerRemovalProblems(deployedBrokers(outputs), wanted, stack, drainedBrokers(live.annotations, live.generation)),
     });
-    const checked = outputs.then(async (raw) => {
-        const deployed = deployedBrokers(raw);
-        if (removedBrokers(deployed, wanted).length === 0) {
-            return;
-        }
-        const live = k8s.apps.v1.StatefulSet.get(STATEFULSET_READ, `${namespace}/${KAFKA_NAME}`);
-        const state = await new Promise<{ annotations?: Record<string, string>; generation?: number }>((resolve, reject) => {
-            pulumi.recover(live.metadata, (error) => {
-                reject(error);
-                return {} as k8s.types.output.meta.v1.ObjectMeta;
-            }).apply((metadata) => resolve({ annotations: metadata?.annotations, generation: metadata?.generation }));
-        });
-        const problems = brokerRemovalProblems(deployed, wanted, stack, drainedBrokers(state.annotations, state.generation));
-        if (problems.length > 0) {
-            throw messageOnlyRunError(new SettingsError(problems).message);
-        }
-    });
-    if (pulumi.runtime.getStackResource() !== undefined) {
-        pulumi.runtime.registerStackTransformation((args) => (args.name === STATEFULSET_READ ? undefined : {
-            props: args.props,
-            opts: { ...args.opts, dependsOn: checked.then(() => args.opts.dependsOn ?? []) as pulumi.Input<pulumi.Resource[]> },
-        }));
-    }
-    // Outside a root stack (the render's mock harness) nothing is held, and a refusal surfaces as `checked`'s rejection.
 }
