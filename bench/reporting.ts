@@ -216,7 +216,7 @@ function seriesRows(series: RenderSection["render"], validation: boolean): (stri
 }
 
 function fitsMarkdown(series: RenderSection["render"]): string {
-    return series.fits.map((f) => `- ${f.of}: ${f.intercept} + ${f.slope} × topics; R² ${f.rSquared}, residual RMS ${f.residualRms}, largest residual ${Math.round(f.maxRelativeResidual * 1000) / 10}% of its point: **${f.verdict}**`).join("\n");
+    return series.fits.map((f) => `- ${f.of}: ${f.intercept} + ${f.slope} × topics; R² ${f.rSquared}, residual RMS ${f.residualRms}, largest residual ${Math.round(f.maxRelativeResidual * 1000) / 10}% of its point; residuals ${f.residuals.join(", ")} against run spreads ${f.spreads.join(", ")}: **${f.verdict}**`).join("\n");
 }
 
 export function reportMarkdown(report: Report): string {
@@ -238,7 +238,8 @@ export function reportMarkdown(report: Report): string {
     out.push(`\`${r.command}\`, in a child process measured by GNU time (wall time, user + system CPU time, peak RSS of the largest process), for the dev stack (${r.dev.topics} topics) and copies of it declaring ${r.topicCounts.slice(1).join(", ")} topics; ${r.rounds} round${r.rounds === 1 ? "" : "s"}, each measuring every count once; medians below. Settings validation alone: \`${r.settingsCommand}\` (loadSettings timed inside the process, first call; peak RSS is the whole process).`, "");
     out.push("![render cost](render-cost.svg)", "");
     out.push(table(["topics", "runs", "wall time", "CPU time", "peak RSS"], seriesRows(r.render, false)), "");
-    out.push(`Per topic: **${r.render.perTopic.wallMs} ms** wall, ${r.render.perTopic.cpuMs} ms CPU, ${r.render.perTopic.maxRssMiB} MiB peak RSS. Between neighbouring counts: ${r.render.segmentWallMsPerTopic.map((s) => `${s.from}→${s.to} ${s.msPerTopic} ms/topic`).join(", ")}.`, "");
+    out.push("Wall time includes waiting for a core on the shared machine (see the spread of the raw runs); CPU time (user + system) is the steadier figure for what a topic costs.", "");
+    out.push(`Per topic: **${r.render.perTopic.wallMs} ms** wall, **${r.render.perTopic.cpuMs} ms CPU**, ${r.render.perTopic.maxRssMiB} MiB peak RSS. Between neighbouring counts: ${r.render.segmentWallMsPerTopic.map((s) => `${s.from}→${s.to} ${s.msPerTopic} ms/topic`).join(", ")}.`, "");
     out.push(fitsMarkdown(r.render), "");
     out.push("Settings validation alone:", "");
     out.push("![settings validation cost](settings-cost.svg)", "");

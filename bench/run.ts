@@ -1,8 +1,9 @@
 /**
- * npm run bench [-- --quick]
- * Measures what the stacks cost (footprint from the render, render and validation cost) and writes
- * bench/report.json, bench/report.md and the charts beside them. `--quick`: one round and at most 100 topics, the
- * same sections and keys (CI's smoke test of the report's shape; its numbers are not for reading).
+ * npm run bench [-- --quick] [--out DIR]
+ * Measures what the stacks cost (footprint from the render, render and validation cost) and writes report.json,
+ * report.md and the charts into DIR (default bench/, the committed report). `--quick`: one round and at most 100
+ * topics, the same sections and keys (CI's smoke test of the report's shape; its numbers are not for reading, so
+ * CI writes it elsewhere with --out).
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -23,12 +24,21 @@ const PLANS = {
     quick: { topicCounts: [100], rounds: 1 },
 };
 
-function parseArgs(argv: string[]): { quick: boolean } {
-    const unknown = argv.filter((a) => a !== "--quick");
-    if (unknown.length > 0) {
-        throw new Error(`usage: npm run bench [-- --quick] (got ${unknown.map((a) => JSON.stringify(a)).join(" ")})`);
+const USAGE = "usage: npm run bench [-- --quick] [--out DIR]";
+
+function parseArgs(argv: string[]): { quick: boolean; out: string } {
+    let quick = false;
+    let out = BENCH_DIR;
+    for (let i = 0; i < argv.length; i++) {
+        if (argv[i] === "--quick") {
+            quick = true;
+        } else if (argv[i] === "--out" && argv[i + 1] !== undefined) {
+            out = path.resolve(argv[++i]);
+        } else {
+            throw new Error(`${USAGE} (got ${JSON.stringify(argv[i])})`);
+        }
     }
-    return { quick: argv.includes("--quick") };
+    return { quick, out };
 }
 
 function log(message: string): void {
@@ -54,7 +64,7 @@ function renderArgs(stack: string, configFile: string, out: string): string[] {
 const TS_NODE = path.join(ROOT, "node_modules", ".bin", "ts-node");
 
 async function main(): Promise<void> {
-    const { quick } = parseArgs(process.argv.slice(2));
+    const { quick, out: outDir } = parseArgs(process.argv.slice(2));
     const plan = quick ? PLANS.quick : PLANS.full;
     const machine = currentMachine();
     const work = fs.mkdtempSync(path.join(os.tmpdir(), "bss-bench-"));
@@ -130,12 +140,13 @@ async function main(): Promise<void> {
         if (problems.length > 0) {
             throw new Error(`the report does not have its shape:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
         }
-        fs.writeFileSync(path.join(BENCH_DIR, "report.json"), JSON.stringify(report, null, 2) + "\n");
-        fs.writeFileSync(path.join(BENCH_DIR, "report.md"), reportMarkdown(report));
+        fs.mkdirSync(outDir, { recursive: true });
+        fs.writeFileSync(path.join(outDir, "report.json"), JSON.stringify(report, null, 2) + "\n");
+        fs.writeFileSync(path.join(outDir, "report.md"), reportMarkdown(report));
         for (const [name, svg] of Object.entries(reportCharts(report))) {
-            fs.writeFileSync(path.join(BENCH_DIR, name), svg);
+            fs.writeFileSync(path.join(outDir, name), svg);
         }
-        log(`wrote ${path.relative(process.cwd(), path.join(BENCH_DIR, "report.json"))}, report.md and the charts`);
+        log(`wrote ${path.relative(process.cwd(), path.join(outDir, "report.json")) || outDir}, report.md and the charts`);
     } finally {
         fs.rmSync(work, { recursive: true, force: true });
     }

@@ -53,14 +53,16 @@ export function linearFit(xs: number[], ys: number[]): LinearFit {
 }
 
 /**
- * Whether the points are consistent with a straight line: at least three distinct x (two points always fit), and
- * every point within `tolerance` (a fraction of its own y) of the fit.
+ * Whether the points `ys` are consistent with the straight line fitted through them: at least three distinct x (two
+ * points always fit), and every point within `tolerance` (a fraction of its own y) of the line, or within its own
+ * noise: half the spread (max - min) of the runs it is the median of, when `spreads` are given.
  */
-export function linearVerdict(fit: LinearFit, tolerance = 0.1): "linear" | "not linear" | "undetermined (fewer than 3 points)" {
+export function linearVerdict(fit: LinearFit, ys: number[], spreads?: number[], tolerance = 0.1): "linear" | "not linear" | "undetermined (fewer than 3 points)" {
     if (fit.points < 3) {
         return "undetermined (fewer than 3 points)";
     }
-    return fit.maxRelativeResidual <= tolerance ? "linear" : "not linear";
+    const close = fit.residuals.every((r, i) => Math.abs(r) <= tolerance * Math.abs(ys[i]) || (spreads !== undefined && Math.abs(r) <= spreads[i] / 2));
+    return close ? "linear" : "not linear";
 }
 
 export function round(value: number, decimals = 3): number {

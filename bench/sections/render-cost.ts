@@ -115,6 +115,8 @@ export interface PointMedians {
 export interface FitSummary extends LinearFit {
     /** What y is, with its unit. */
     of: string;
+    /** Max - min of the runs behind each median: the noise a residual is compared with. */
+    spreads: number[];
     verdict: ReturnType<typeof linearVerdict>;
 }
 
@@ -158,8 +160,9 @@ function mediansByTopics(runs: RenderRun[]): PointMedians[] {
     });
 }
 
-function fitOf(medians: PointMedians[], of: string, y: (m: PointMedians) => number): FitSummary {
-    const fit = linearFit(medians.map((m) => m.topics), medians.map(y));
+function fitOf(medians: PointMedians[], spreads: number[], of: string, y: (m: PointMedians) => number): FitSummary {
+    const ys = medians.map(y);
+    const fit = linearFit(medians.map((m) => m.topics), ys);
     const rounded = {
         ...fit,
         slope: round(fit.slope, 4),
@@ -169,18 +172,28 @@ function fitOf(medians: PointMedians[], of: string, y: (m: PointMedians) => numb
         maxRelativeResidual: round(fit.maxRelativeResidual, 4),
         residuals: fit.residuals.map((r) => round(r, 2)),
     };
-    return { of, ...rounded, verdict: linearVerdict(fit) };
+    return { of, ...rounded, spreads: spreads.map((s) => round(s, 2)), verdict: linearVerdict(fit, ys, spreads) };
+}
+
+/** Max - min of one figure over the runs at each topic count, in the medians' order. */
+function spreadsOf(runs: RenderRun[], medians: PointMedians[], value: (r: RenderRun) => number | undefined): number[] {
+    return medians.map((m) => {
+        const values = runs.filter((r) => r.topics === m.topics).map(value).filter((v): v is number => v !== undefined);
+        return values.length > 0 ? Math.max(...values) - Math.min(...values) : 0;
+    });
 }
 
 function series(runs: RenderRun[], withValidation: boolean): CostSeries {
     const medians = mediansByTopics(runs);
+    const fit = (of: string, value: (r: RenderRun | PointMedians) => number | undefined) =>
+        fitOf(medians, spreadsOf(runs, medians, value), of, (m) => value(m) ?? 0);
     const fits = [
-        fitOf(medians, "wall time, ms", (m) => m.wallMs),
-        fitOf(medians, "CPU time (user + system), ms", (m) => m.cpuMs),
-        fitOf(medians, "peak RSS, MiB", (m) => m.maxRssMiB),
+        fit("wall time, ms", (r) => r.wallMs),
+        fit("CPU time (user + system), ms", (r) => r.cpuMs),
+        fit("peak RSS, MiB", (r) => r.maxRssMiB),
         ...(withValidation ? [
-            fitOf(medians, "loadSettings time, first call, ms", (m) => m.validationMs ?? 0),
-            fitOf(medians, "loadSettings time, warm (median of 5 calls), ms", (m) => m.validationWarmMs ?? 0),
+            fit("loadSettings time, first call, ms", (r) => r.validationMs),
+            fit("loadSettings time, warm (median of 5 calls), ms", (r) => r.validationWarmMs),
         ] : []),
     ];
     const segments = medians.slice(1).map((m, i) => ({
@@ -214,7 +227,7 @@ export function renderSection(runs: RenderRun[], commands: { render: string; set
         dev: render.medians[0],
         render,
         settingsValidation: series(settings, true),
-        linearityRule: "least-squares line through the medians against the topic count; called linear when there are at least 3 topic counts and every median is within 10% of the line",
+        linearityRule: "least-squares line through the medians against the topic count; called linear when there are at least 3 topic counts and every median is within 10% of the line or within half the spread (max - min) of its own runs, i.e. the line explains the medians as well as the machine's noise allows",
         runs,
     };
 }

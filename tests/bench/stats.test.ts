@@ -14,20 +14,32 @@ describe("median", () => {
 
 describe("linearFit", () => {
     it("recovers an exact line with no residual", () => {
-        const fit = linearFit([10, 100, 1000], [1020, 1200, 3000]);
+        const ys = [1020, 1200, 3000];
+        const fit = linearFit([10, 100, 1000], ys);
         expect(fit.slope).toBeCloseTo(2, 10);
         expect(fit.intercept).toBeCloseTo(1000, 8);
         expect(fit.rSquared).toBeCloseTo(1, 10);
         expect(fit.residualRms).toBeCloseTo(0, 8);
-        expect(linearVerdict(fit)).toBe("linear");
+        expect(linearVerdict(fit, ys)).toBe("linear");
     });
 
     it("calls quadratic growth not linear, and states its residuals", () => {
         const xs = [10, 100, 300, 1000];
-        const fit = linearFit(xs, xs.map((x) => 100 + x * x));
+        const ys = xs.map((x) => 100 + x * x);
+        const fit = linearFit(xs, ys);
         expect(fit.residuals).toHaveLength(4);
         expect(fit.maxRelativeResidual).toBeGreaterThan(0.1);
-        expect(linearVerdict(fit)).toBe("not linear");
+        expect(linearVerdict(fit, ys)).toBe("not linear");
+    });
+
+    it("calls points linear when each one's distance from the line is within its own runs' noise", () => {
+        const xs = [10, 100, 1000];
+        const ys = [10, 300, 1000];
+        const fit = linearFit(xs, ys);
+        expect(linearVerdict(fit, ys)).toBe("not linear");
+        const spreads = fit.residuals.map((r) => 2 * Math.abs(r) + 1);
+        expect(linearVerdict(fit, ys, spreads)).toBe("linear");
+        expect(linearVerdict(fit, ys, spreads.map((s) => s / 4))).toBe("not linear");
     });
 
     it("computes least squares for scattered points: slope and intercept of the textbook example", () => {
@@ -38,7 +50,7 @@ describe("linearFit", () => {
     });
 
     it("cannot judge linearity from two points, which always fit", () => {
-        expect(linearVerdict(linearFit([10, 100], [5, 90]))).toBe("undetermined (fewer than 3 points)");
+        expect(linearVerdict(linearFit([10, 100], [5, 90]), [5, 90])).toBe("undetermined (fewer than 3 points)");
     });
 
     it("refuses fewer than two points or a single x", () => {
