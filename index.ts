@@ -14,7 +14,9 @@ import { refuseBrokerRemoval } from "./components/kafka/rebalance/broker-guard";
 import { KafkaRebalance } from "./components/kafka/rebalance";
 import { RedisCluster } from "./components/redis";
 import { refuseRedisNodeRemoval } from "./components/redis/scale-guard";
-import { KongGateway } from "./components/kong/gateway";
+import { KongGateway, ProxyCertificate } from "./components/kong/gateway";
+import { CertificateAuthority, ServerCertificate } from "./components/tls";
+import { serviceDnsNames } from "./components/tls/names";
 import { Akhq } from "./components/akhq";
 import { AKHQ_NAME, AKHQ_PORTS } from "./components/akhq/config";
 import { NetworkPolicies } from "./components/network-policy";
@@ -124,11 +126,35 @@ export const redisAddress = redis.address;
 export const redisMasters = settings.redis.masters;
 export const redisReplicasPerMaster = settings.redis.replicasPerMaster;
 
+// bss:tls.source self-signed: one CA per stack signs every server certificate; clients trust tlsCaCertificate.
+const authority = settings.tls.source === "self-signed"
+    ? new CertificateAuthority("tls-ca", { settings: settings.tls, commonName: `bss ${settings.stack} CA` })
+    : undefined;
+/** The per-stack CA certificate (PEM) clients trust; null unless bss:tls.source is self-signed. */
+export const tlsCaCertificate = authority?.certPem ?? null;
+
+function kongProxyCertificate(): ProxyCertificate | undefined {
+    if (settings.kong.tlsSecret !== undefined) {
+        // An operator's Secret: its content changes outside Pulumi, so only a different name rolls the pods.
+        return { secretName: settings.kong.tlsSecret, rollChecksum: settings.kong.tlsSecret };
+    }
+    if (settings.tls.source === "off") {
+        return undefined;
+    }
+    const names = [...settings.kong.hostnames, ...serviceDnsNames("kong-proxy", settings.namespace)];
+    return new ServerCertificate("kong-proxy-tls", {
+        settings: settings.tls,
+        authority,
+        request: { secretName: "kong-proxy-tls", namespace: settings.namespace, commonName: names[0], dnsNames: names },
+    }, { dependsOn: [namespace] });
+}
+
 const kong = new KongGateway("kong", {
     namespace: settings.namespace,
     settings: settings.kong,
     akhq: { host: `${AKHQ_NAME}.${settings.namespace}.svc.cluster.local`, port: AKHQ_PORTS.http, contextPath: settings.akhq.contextPath },
     apiKeyOverrides: settings.secrets.kongApiKeys,
+    proxyCertificate: kongProxyCertificate(),
 }, { dependsOn: [namespace] });
 /** `pulumi stack output --show-secrets kongApiKeys`: the key-auth key of each consumer. */
 export const kongApiKeys = kong.apiKeys;

@@ -68,7 +68,7 @@ export function policyContext(settings: Settings): PolicyContext {
             ...claim,
             type: kong.proxyServiceType === "LoadBalancer" && proxyPorts.includes(claim.port) ? "LoadBalancer" : "NodePort",
         })),
-        configSecrets: [redisPassword, akhqPassword, ...Object.values(kongApiKeys)].flatMap((secret) => (secret ? [secret.reveal()] : [])),
+        configSecrets: [redisPassword, akhqPassword, ...Object.values(kongApiKeys).flat()].flatMap((secret) => (secret ? [secret.reveal()] : [])),
     };
 }
 

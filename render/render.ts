@@ -83,6 +83,23 @@ export function unwrapSecrets(value: any): any {
     return value;
 }
 
+/** A PEM block that says it is the render's stand-in (no certificate exists before deployment), stable per name. */
+function mockPem(label: string, name: string): string {
+    return `-----BEGIN ${label}-----\nrender-placeholder-${name}\n-----END ${label}-----\n`;
+}
+
+/** The outputs the tls provider computes for a key, a request or a certificate, as render stand-ins. */
+export function mockTlsOutputs(type: string, name: string): Record<string, unknown> {
+    switch (type) {
+        case "tls:index/privateKey:PrivateKey":
+            return { privateKeyPem: SECRET_PLACEHOLDER, publicKeyPem: mockPem("PUBLIC KEY", name) };
+        case "tls:index/certRequest:CertRequest":
+            return { certRequestPem: mockPem("CERTIFICATE REQUEST", name) };
+        default:
+            return { certPem: mockPem("CERTIFICATE", name), readyForRenewal: false };
+    }
+}
+
 /** What the mock engine answers for a resource: its inputs, plus the outputs a provider would compute. */
 function mockState(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
     if (type === "random:index/randomId:RandomId") {
@@ -93,6 +110,9 @@ function mockState(type: string, name: string, inputs: Record<string, any>): Rec
     }
     if (type.startsWith("random:")) {
         return { ...inputs, result: SECRET_PLACEHOLDER };
+    }
+    if (type.startsWith("tls:")) {
+        return { ...inputs, ...mockTlsOutputs(type, name) };
     }
     if (type.startsWith("kubernetes:") && inputs.metadata && inputs.metadata.name === undefined) {
         return { ...inputs, metadata: { ...inputs.metadata, name } };

@@ -12,12 +12,14 @@ import { KONG_FIXED_PATHS, kongNodePorts, KongSettings, readKong } from "./kong"
 import { akhqNodePorts, AkhqSettings, readAkhq } from "./akhq";
 import { NetworkPolicySettings, readNetworkPolicy } from "./network-policy";
 import { MonitoringSettings, readMonitoring } from "./monitoring";
+import { readTls, TlsSettings } from "./tls";
 import { SecretValue } from "./secret";
 
 export { SecretValue };
 export type { Environment, KafkaSettings, ZookeeperSettings, TopicSettings, RedisSettings, KongSettings, AkhqSettings };
 export type { NetworkPolicySettings };
 export type { MonitoringSettings };
+export type { TlsSettings };
 
 export const PROJECT = "bss";
 
@@ -29,8 +31,11 @@ export interface Secrets {
     redisPassword?: SecretValue;
     /** `bss:akhqPassword` (secret): overrides the generated AKHQ admin password. */
     akhqPassword?: SecretValue;
-    /** `bss:kongApiKeys` (secret): overrides the generated key-auth key of each named consumer. */
-    kongApiKeys: Partial<Record<KongConsumer, SecretValue>>;
+    /**
+     * `bss:kongApiKeys` (secret): the key-auth keys of each named consumer instead of its generated key: one key, or
+     * two during a rotation (both accepted; the last is the one `kongApiKeys` exports).
+     */
+    kongApiKeys: Partial<Record<KongConsumer, SecretValue[]>>;
 }
 
 export interface Settings {
@@ -45,6 +50,7 @@ export interface Settings {
     akhq: AkhqSettings;
     networkPolicy: NetworkPolicySettings;
     monitoring: MonitoringSettings;
+    tls: TlsSettings;
     secrets: Secrets;
 }
 
@@ -57,7 +63,7 @@ export class SettingsError extends Error {
 }
 
 const SECRET_KEYS = ["redisPassword", "akhqPassword", "kongApiKeys"] as const;
-const KNOWN_KEYS = ["namespace", "environment", "kafka", "zookeeper", "topics", "redis", "kong", "akhq", "networkPolicy", "monitoring", ...SECRET_KEYS];
+const KNOWN_KEYS = ["namespace", "environment", "kafka", "zookeeper", "topics", "redis", "kong", "akhq", "networkPolicy", "monitoring", "tls", ...SECRET_KEYS];
 
 /** Pulumi hands structured config over as JSON text and scalars as plain text. */
 function parseValue(text: string): unknown {
@@ -104,22 +110,36 @@ function readKongKeys(raw: Record<string, string>, secretKeys: ReadonlySet<strin
         return {};
     }
     const result: Secrets["kongApiKeys"] = {};
+    const owners = new Map<string, string>();
     for (const [consumer, value] of Object.entries(parsed)) {
         if (!(KONG_CONSUMERS as readonly string[]).includes(consumer)) {
             problems.push(`${key}.${consumer} is not a Kong consumer (known: ${KONG_CONSUMERS.join(", ")}), got ${shown(consumer)}`);
             continue;
         }
-        if (typeof value !== "string" || !/^[A-Za-z0-9_-]{24,}$/.test(value)) {
-            problems.push(`${key}.${consumer} must be 24 or more characters of letters, digits, '-' and '_', got a value of ${typeof value === "string" ? `${value.length} characters` : `type ${typeof value}`}`);
+        const given: unknown[] = Array.isArray(value) ? value : [value];
+        if (given.length < 1 || given.length > 2) {
+            problems.push(`${key}.${consumer} must be one key, or a list of two during a rotation (the current key, then the next), got a list of ${given.length}`);
             continue;
         }
-        // Kong identifies the consumer by its key: two consumers with one key make Kong refuse the config.
-        const sharing = (Object.keys(result) as KongConsumer[]).find((other) => result[other]!.reveal() === value);
-        if (sharing !== undefined) {
-            problems.push(`${key}.${consumer} must differ from the key of ${sharing}, got the same value`);
-            continue;
+        const keys: SecretValue[] = [];
+        given.forEach((item, i) => {
+            const at = Array.isArray(value) ? `${key}.${consumer}[${i}]` : `${key}.${consumer}`;
+            if (typeof item !== "string" || !/^[A-Za-z0-9_-]{24,}$/.test(item)) {
+                problems.push(`${at} must be 24 or more characters of letters, digits, '-' and '_', got a value of ${typeof item === "string" ? `${item.length} characters` : `type ${typeof item}`}`);
+                return;
+            }
+            // Kong finds the consumer by its key: one key on two credentials makes Kong refuse the whole config.
+            const owner = owners.get(item);
+            if (owner !== undefined) {
+                problems.push(`${at} must differ from the key of ${owner}, got the same value`);
+                return;
+            }
+            owners.set(item, at);
+            keys.push(new SecretValue(item));
+        });
+        if (keys.length === given.length) {
+            result[consumer as KongConsumer] = keys;
         }
-        result[consumer as KongConsumer] = new SecretValue(value);
     }
     return result;
 }
@@ -168,6 +188,7 @@ export function loadSettings(raw: Record<string, string>, stack: string, secretK
     const akhq = readAkhq(value("akhq"), ctx, problems);
     const networkPolicy = readNetworkPolicy(value("networkPolicy"), ctx, problems);
     const monitoring = readMonitoring(value("monitoring"), ctx, problems);
+    const tls = readTls(value("tls"), ctx, problems);
     // Kong routes AKHQ by its context path: a path Kong already routes elsewhere would shadow one of the two.
     if ((KONG_FIXED_PATHS as readonly string[]).includes(akhq.contextPath)) {
         problems.push(`bss:akhq.contextPath must differ from Kong's other routes (${KONG_FIXED_PATHS.join(", ")}), got ${shown(akhq.contextPath)}`);
@@ -194,5 +215,5 @@ export function loadSettings(raw: Record<string, string>, stack: string, secretK
     if (problems.length > 0) {
         throw new SettingsError(problems);
     }
-    return deepFreeze({ stack, environment, namespace, kafka, zookeeper, topics, redis, kong, akhq, networkPolicy, monitoring, secrets });
+    return deepFreeze({ stack, environment, namespace, kafka, zookeeper, topics, redis, kong, akhq, networkPolicy, monitoring, tls, secrets });
 }

@@ -75,6 +75,13 @@ export interface KongSettings {
     realIpHeader?: RealIpHeader;
     /** Addresses of the proxies Kong believes `realIpHeader` from (Kong's `trusted_ips`); unset with it. */
     trustedIps?: string[];
+    /**
+     * An existing `kubernetes.io/tls` Secret (in the stack's namespace) the proxy's TLS listener serves instead of a
+     * certificate from `bss:tls`; unset: the `bss:tls` source's certificate (or, with `off`, Kong's built-in one).
+     */
+    tlsSecret?: string;
+    /** Public names clients reach the proxy by: extra DNS names of the proxy's certificate. Default: none. */
+    hostnames: string[];
 }
 
 /** Path prefixes Kong routes besides AKHQ's context path (components/kong/declarative.ts builds the routes). */
@@ -112,6 +119,8 @@ interface KongInput {
     toolAllowedCidrs: string[];
     realIpHeader: RealIpHeader;
     trustedIps: string[];
+    tlsSecret: string;
+    hostnames: string[];
 }
 
 /** An IPv4 address or CIDR block, as Kong's ip-restriction plugin takes them. */
@@ -120,6 +129,10 @@ const IPV4_CIDR = /^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\.){3}(25[0-5]|2
 const nodePort = integer(NODE_PORT_MIN, NODE_PORT_MAX);
 
 const ipv4Cidr = string(IPV4_CIDR, "an IPv4 address or CIDR block such as \"10.0.0.0/8\"");
+
+const dns1123Subdomain = string(/^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, "a Secret name (lowercase letters, digits, '-' and '.')");
+/** A DNS name a certificate can carry: labels of letters, digits and '-', a leading `*.` for a wildcard. */
+const dnsName = string(/^(?=.{1,253}$)(\*\.)?([A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?)*$/, "a DNS name such as \"api.example.com\" or \"*.example.com\"");
 
 /** A URL scheme: anything else in `bss:kong.chart` is a path on this machine. */
 const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
@@ -230,6 +243,8 @@ const reader = object<KongInput>({
     toolAllowedCidrs: listOf(ipv4Cidr, 1),
     realIpHeader: oneOf("X-Forwarded-For", "X-Real-IP", "proxy_protocol"),
     trustedIps: listOf(ipv4Cidr, 1),
+    tlsSecret: dns1123Subdomain,
+    hostnames: listOf(dnsName, 1),
 });
 
 /** A CPU quantity: whole or fractional cores (`2`, `1.5`) or millicores (`500m`). */
@@ -302,6 +317,8 @@ export function readKong(raw: unknown, ctx: SettingsContext, problems: Problems)
         toolAllowedCidrs: given.toolAllowedCidrs,
         realIpHeader: given.realIpHeader,
         trustedIps: given.trustedIps,
+        tlsSecret: given.tlsSecret,
+        hostnames: given.hostnames ?? [],
     };
 }
 

@@ -98,7 +98,8 @@ export const TAG = "bss";
 
 /** Credentials that go into the file; plain strings here, the component passes them in from secret Outputs. */
 export interface KongCredentials {
-    apiKeys: Record<KongConsumer, string>;
+    /** Every key each consumer is accepted with (two during a rotation). */
+    apiKeys: Record<KongConsumer, string[]>;
     operatorPassword: string;
 }
 
@@ -310,7 +311,7 @@ export function buildKongConfig(settings: KongSettings, akhq: AkhqEndpoint, cred
         })),
         upstreams: [backend],
         consumers: [
-            ...KONG_CONSUMERS.map((username) => ({ username, keyauth_credentials: [{ key: credentials.apiKeys[username] }], tags: [TAG] })),
+            ...KONG_CONSUMERS.map((username) => ({ username, keyauth_credentials: credentials.apiKeys[username].map((key) => ({ key })), tags: [TAG] })),
             { username: OPERATOR_CONSUMER, basicauth_credentials: [{ username: OPERATOR_CONSUMER, password: credentials.operatorPassword }], tags: [TAG] },
         ],
         plugins: [...globalPlugins(settings), ...routes.flatMap((r) => routePlugins(r, routeName(r.path), settings))],

@@ -50,6 +50,24 @@ export interface ValuesInputs {
     configSecretName: string;
     /** SHA-256 of the config text: pods roll when it changes (the chart restarts them only for inline configs). */
     configChecksum: string;
+    /** The proxy's certificate Secret and its roll checksum; unset: Kong's built-in self-signed certificate. */
+    proxyCertificate?: { secretName: string; checksum: string };
+}
+
+/** Pod annotation whose change rolls Kong onto a new proxy certificate (nginx reads it only at start). */
+export const TLS_CHECKSUM_ANNOTATION = "bss/tls-checksum";
+
+/**
+ * Serves the certificate in `secretName` on the proxy's TLS listener: the chart mounts each `secretVolumes` Secret at
+ * `/etc/secrets/<name>/`, and Kong's `ssl_cert`/`ssl_cert_key` name the files.
+ */
+export function proxyCertificateOverrides(certificate: { secretName: string; checksum: string }): Values {
+    const dir = `/etc/secrets/${certificate.secretName}`;
+    return {
+        secretVolumes: [certificate.secretName],
+        env: { ssl_cert: `${dir}/tls.crt`, ssl_cert_key: `${dir}/tls.key` },
+        podAnnotations: { [TLS_CHECKSUM_ANNOTATION]: certificate.checksum },
+    };
 }
 
 /** Cores in a CPU quantity (`500m` → 0.5, `2` → 2). */
@@ -110,7 +128,7 @@ export function stackOverrides(settings: KongSettings, inputs: ValuesInputs): Va
         proxy: { type: settings.proxyServiceType, ...nodePorts(settings.proxyServiceType, settings.proxyHttpNodePort, settings.proxyTlsNodePort) },
         dblessConfig: { secret: inputs.configSecretName },
         podAnnotations: { [CONFIG_CHECKSUM_ANNOTATION]: inputs.configChecksum },
-    }, client);
+    }, deepMerge(client, inputs.proxyCertificate === undefined ? {} : proxyCertificateOverrides(inputs.proxyCertificate)));
 }
 
 /** The chart values for one stack: base file, then the stack's overrides. */

@@ -78,7 +78,7 @@ export function upstreamPlace(host: string, namespace: string): UpstreamPlace {
 /** Where the gateway of these settings connects, with the place of each destination. */
 export function kongUpstreams(namespace: string, kong: KongSettings, akhq: AkhqSettings): KongUpstream[] {
     const config = buildKongConfig(kong, akhqEndpoint(namespace, akhq), {
-        apiKeys: Object.fromEntries(KONG_CONSUMERS.map((c) => [c, `${STAND_IN}${c}`])) as Record<KongConsumer, string>,
+        apiKeys: Object.fromEntries(KONG_CONSUMERS.map((c) => [c, [`${STAND_IN}${c}`]])) as Record<KongConsumer, string[]>,
         operatorPassword: STAND_IN,
     });
     return kongDestinations(config).map((d) => ({ ...d, place: upstreamPlace(d.host, namespace) }));

@@ -4,7 +4,7 @@
  */
 import * as yaml from "js-yaml";
 import { sha256Hex } from "../../components/shared/checksum";
-import { StackConfig } from "../../render/render";
+import { mockTlsOutputs, StackConfig } from "../../render/render";
 import { inlineConfig, stackFile } from "../helpers/render";
 
 jest.setTimeout(60_000);
@@ -38,7 +38,8 @@ async function runProgram(stack: string, config: StackConfig): Promise<Run> {
         await pulumi.runtime.setMocks({
             newResource(args) {
                 registered.push({ type: args.type, name: args.name, inputs: args.inputs });
-                const state = args.type === "random:index/randomPassword:RandomPassword" ? { ...args.inputs, result: generated(args.name) } : args.inputs;
+                const state = args.type === "random:index/randomPassword:RandomPassword" ? { ...args.inputs, result: generated(args.name) }
+                    : args.type.startsWith("tls:") ? { ...args.inputs, ...mockTlsOutputs(args.type, args.name) } : args.inputs;
                 return { id: `${args.name}-id`, state };
             },
             call(args) {

@@ -162,8 +162,8 @@ describe("consumers", () => {
     it("gives each BSS consumer its key and the operator a basic-auth login", () => {
         const { consumers } = build();
         expect(consumers.map((c) => c.username)).toEqual(["bss-frontend", "bss-mobile", "bss-partner", OPERATOR_CONSUMER]);
-        expect(consumers[0].keyauth_credentials).toEqual([{ key: CREDENTIALS.apiKeys["bss-frontend"] }]);
-        expect(consumers[2].keyauth_credentials).toEqual([{ key: CREDENTIALS.apiKeys["bss-partner"] }]);
+        expect(consumers[0].keyauth_credentials).toEqual([{ key: CREDENTIALS.apiKeys["bss-frontend"][0] }]);
+        expect(consumers[2].keyauth_credentials).toEqual([{ key: CREDENTIALS.apiKeys["bss-partner"][0] }]);
         expect(consumers[3].basicauth_credentials).toEqual([{ username: OPERATOR_CONSUMER, password: CREDENTIALS.operatorPassword }]);
         expect(consumers[3].keyauth_credentials).toBeUndefined();
     });

@@ -10,6 +10,6 @@ export function kongSettings(kong: Record<string, unknown> = {}, environment: "d
 export const AKHQ: AkhqEndpoint = { host: "akhq.bss.svc.cluster.local", port: 8080, contextPath: "/akhq" };
 
 export const CREDENTIALS: KongCredentials = {
-    apiKeys: { "bss-frontend": "frontendkey00000000000000000", "bss-mobile": "mobilekey000000000000000000", "bss-partner": "partnerkey00000000000000000" },
+    apiKeys: { "bss-frontend": ["frontendkey00000000000000000"], "bss-mobile": ["mobilekey000000000000000000"], "bss-partner": ["partnerkey00000000000000000"] },
     operatorPassword: "operatorpassword0000000000",
 };

@@ -181,8 +181,20 @@ describe("bss:kongApiKeys", () => {
         const shared = "same-key-for-two-consumers-000000";
         const found = problemsOf({ "bss:kongApiKeys": { "bss-frontend": shared, "bss-partner": shared } }).join("\n");
         expect(found).toBe("bss:kongApiKeys must be set as a secret (pulumi config set --secret --path 'bss:kongApiKeys.bss-frontend' ...), got a plain value\n"
-            + "bss:kongApiKeys.bss-partner must differ from the key of bss-frontend, got the same value");
+            + "bss:kongApiKeys.bss-partner must differ from the key of bss:kongApiKeys.bss-frontend, got the same value");
         expect(found).not.toContain(shared);
+    });
+
+    it("takes two keys for a consumer during a rotation, in order, and refuses a third or a repeated one", () => {
+        const current = "current-frontend-key-0000000000";
+        const next = "next-frontend-key-00000000000000";
+        const settings = loadSettings({ "bss:kongApiKeys": JSON.stringify({ "bss-frontend": [current, next] }) }, "prod", new Set(["bss:kongApiKeys"]));
+        expect(settings.secrets.kongApiKeys["bss-frontend"]!.map((key) => key.reveal())).toEqual([current, next]);
+
+        const found = problemsOf({ "bss:kongApiKeys": { "bss-frontend": [current, next, "third-frontend-key-000000000000"], "bss-mobile": [current, current] } });
+        expect(found).toContain("bss:kongApiKeys.bss-frontend must be one key, or a list of two during a rotation (the current key, then the next), got a list of 3");
+        expect(found).toContain("bss:kongApiKeys.bss-mobile[1] must differ from the key of bss:kongApiKeys.bss-mobile[0], got the same value");
+        expect(found.join("\n")).not.toContain(current);
     });
 });
 

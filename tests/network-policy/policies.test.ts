@@ -26,7 +26,7 @@ describe("where Kong connects", () => {
             },
         });
         const config = buildKongConfig(s.kong, { host: "akhq.bss.svc.cluster.local", port: 8080, contextPath: "/akhq" }, {
-            apiKeys: { "bss-frontend": "a", "bss-mobile": "b", "bss-partner": "c" },
+            apiKeys: { "bss-frontend": ["a"], "bss-mobile": ["b"], "bss-partner": ["c"] },
             operatorPassword: "p",
         });
         expect(kongDestinations(config).map((d) => `${d.host}:${d.port}`).sort()).toEqual([

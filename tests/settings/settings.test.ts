@@ -191,7 +191,7 @@ describe("secrets", () => {
     it("reads Kong consumer keys and refuses unknown consumers and weak keys", () => {
         const good = "A".repeat(32);
         const s = load({ "bss:kongApiKeys": { "bss-mobile": good } }, ["bss:kongApiKeys"]);
-        expect(s.secrets.kongApiKeys["bss-mobile"]!.reveal()).toBe(good);
+        expect(s.secrets.kongApiKeys["bss-mobile"]!.map((key) => key.reveal())).toEqual([good]);
         expect(s.secrets.kongApiKeys["bss-frontend"]).toBeUndefined();
 
         const found = problems({ "bss:kongApiKeys": { "bss-partnr": good, "bss-frontend": "weak" } }, ["bss:kongApiKeys"]);

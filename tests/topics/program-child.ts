@@ -7,6 +7,7 @@
 import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
 import { PROJECT } from "../../settings";
+import { mockTlsOutputs } from "../../render/render";
 import type { ProgramRun, ReportedError } from "./program";
 
 // The runtime's own formatter for an error it reports (what `pulumi up` prints, and what took 68 s before).
@@ -51,7 +52,8 @@ async function main(): Promise<void> {
             // What a provider would compute: the reference's outputs, a generated secret's value.
             const state = args.type === "pulumi:pulumi:StackReference"
                 ? { ...args.inputs, outputs: deployedOutputs ?? {}, secretOutputNames: [] }
-                : args.type.startsWith("random:") ? { ...args.inputs, result: `generated-${args.name}` } : args.inputs;
+                : args.type.startsWith("random:") ? { ...args.inputs, result: `generated-${args.name}` }
+                    : args.type.startsWith("tls:") ? { ...args.inputs, ...mockTlsOutputs(args.type, args.name) } : args.inputs;
             return { id: `${args.name}-id`, state };
         },
         call(args) {

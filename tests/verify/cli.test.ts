@@ -32,7 +32,7 @@ let outputsFile: string;
 beforeAll(async () => {
     const settings = loadSettings({ "bss:environment": "dev" }, "dev");
     kong = await startKongStandIn(buildKongConfig(settings.kong, { host: "akhq.bss.svc.cluster.local", port: 8080, contextPath: "/akhq" }, {
-        apiKeys: { "bss-frontend": API_KEY, "bss-mobile": "cli-mobile-key-0123456789abcdefghi", "bss-partner": "cli-partner-key-0123456789abcdefgh" },
+        apiKeys: { "bss-frontend": [API_KEY], "bss-mobile": ["cli-mobile-key-0123456789abcdefghi"], "bss-partner": ["cli-partner-key-0123456789abcdefgh"] },
         operatorPassword: OPERATOR_PASSWORD,
     }));
     akhq = await startAkhqStandIn("/akhq");

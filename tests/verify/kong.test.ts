@@ -15,7 +15,7 @@ const credentials = { apiKey: API_KEY, operatorPassword: OPERATOR_PASSWORD };
 
 function generatedConfig(): KongDeclarativeConfig {
     return buildKongConfig(settings.kong, { host: "akhq.bss.svc.cluster.local", port: 8080, contextPath: settings.akhq.contextPath }, {
-        apiKeys: { "bss-frontend": API_KEY, "bss-mobile": "mobile-key-0123456789abcdefghijkl", "bss-partner": "partner-key-0123456789abcdefghijk" },
+        apiKeys: { "bss-frontend": [API_KEY], "bss-mobile": ["mobile-key-0123456789abcdefghijkl"], "bss-partner": ["partner-key-0123456789abcdefghijk"] },
         operatorPassword: OPERATOR_PASSWORD,
     });
 }

@@ -146,7 +146,7 @@ describe("npm run verify -- --stack dev on the test cluster", () => {
 
         const settings = loadSettings({ "bss:environment": "dev" }, "dev");
         kong = await startKongStandIn(buildKongConfig(settings.kong, { host: "akhq.bss.svc.cluster.local", port: 8080, contextPath: settings.akhq.contextPath },
-            { apiKeys: API_KEYS, operatorPassword: OPERATOR_PASSWORD }));
+            { apiKeys: { "bss-frontend": [API_KEYS["bss-frontend"]], "bss-mobile": [API_KEYS["bss-mobile"]], "bss-partner": [API_KEYS["bss-partner"]] }, operatorPassword: OPERATOR_PASSWORD }));
         akhq = await startAkhqStandIn(settings.akhq.contextPath);
         outputsFile = path.join(dir, "outputs.json");
         // The shape `pulumi stack output --show-secrets --json` prints.
