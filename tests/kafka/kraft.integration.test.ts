@@ -11,6 +11,7 @@ import { RenderedStack, renderIsolated, stackFile } from "../helpers/render";
 import { eventually, LOCAL_IMAGES, TestCluster } from "../helpers/test-cluster";
 import { StackConfig } from "../../render/render";
 import { assertKafkaFetched, KAFKA_CLASSPATH } from "./kafka-home";
+import { evaluateKafka, observeKafka } from "../../scripts/verify/kafka";
 
 jest.setTimeout(600_000);
 
@@ -143,6 +144,14 @@ describe("prod shape: 3 controllers (one per node), 3 brokers", () => {
             const probe = await exec(`kafka-controller-${ordinal}`, "controller", ["/opt/bss/kafka/probe.sh"]);
             expect(probe.stdout).toMatch(new RegExp(`controller ${1000 + ordinal} is a voter of the quorum led by ${field("LeaderId")} and caught up`));
         }
+    });
+
+    it("is reported by verify as a KRaft quorum: leader, voters 1000-1002 caught up, brokers 0-2 as observers", async () => {
+        const bootstrap = rendered.kafkaTopics.provider!.bootstrapServers;
+        const rows = evaluateKafka({ brokers: 3, topics: [], metadata: "kraft", controllers: 3 }, await observeKafka(bootstrap, [], 10_000, "kraft"));
+        const quorum = rows.find((r) => r.check === "KRaft metadata quorum");
+        expect(quorum).toMatchObject({ status: "ok", detail: expect.stringMatching(/^leader 100[012] \(epoch \d+\), voters 1000, 1001, 1002, observers 0, 1, 2; every voter caught up$/) });
+        expect(rows.filter((r) => r.status !== "ok")).toEqual([]);
     });
 
     it("serves an RF 3 topic to a producer and a consumer on the host through the NodePorts", async () => {
