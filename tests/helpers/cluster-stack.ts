@@ -16,7 +16,10 @@ export function withLocalImages(config: StackConfig): StackConfig {
         values[key] = JSON.stringify({ ...current, ...fields });
     };
     merge("bss:kafka", { image: LOCAL_IMAGES.KAFKA_IMAGE });
-    merge("bss:zookeeper", { image: LOCAL_IMAGES.KAFKA_IMAGE });
+    // A KRaft stack runs no ZooKeeper, and its settings refuse any bss:zookeeper key.
+    if (JSON.parse(values["bss:kafka"]).metadata !== "kraft") {
+        merge("bss:zookeeper", { image: LOCAL_IMAGES.KAFKA_IMAGE });
+    }
     merge("bss:redis", { image: LOCAL_IMAGES.REDIS_IMAGE });
     return { ...config, values };
 }
