@@ -10,11 +10,18 @@
  * bridges), like an in-cluster client; the dev shape is also reached through kind's port map 127.0.0.1:7000 to the
  * NodePort, like a developer on the kind host. The password is set through the stack's secret config.
  */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as yaml from "js-yaml";
 import Redis, { Cluster } from "ioredis";
-import { RenderedStack, stackFile } from "../helpers/render";
+import { RenderedStack, ROOT, stackFile } from "../helpers/render";
 import { clusterManifests, renderForCluster } from "../helpers/cluster-stack";
 import { eventually, NodeName, NODES, PodInfo, sleep, TestCluster } from "../helpers/test-cluster";
 import { StackConfig } from "../../render/render";
+import { DRAIN_ANNOTATION, nodeRemovalProblems } from "../../components/redis/scale-guard";
+import { drainedIds } from "../../components/shared/scale-in-guard";
+import { redisDrain } from "../../scripts/redis-drain";
 
 jest.setTimeout(600_000);
 
@@ -28,6 +35,8 @@ const STATEFUL_SET = "redis-cluster";
 const BOOTSTRAP = "redis-cluster-bootstrap";
 const CLIENT_PORT = 7000;
 const KEY_COUNT = 600;
+/** The test cluster's kubectl, for the drain (which runs kubectl as an operator would). */
+const KUBECTL = path.join(process.env.TEST_CLUSTER_CACHE ?? path.join(ROOT, ".cache", "test-cluster"), "bin", "kubectl");
 
 let cluster: TestCluster;
 
@@ -523,6 +532,8 @@ describe("prod shape: 3 masters x 1 replica, then 4", () => {
     let objects: RedisObjects;
     /** `bss:redis` fields `objects` was rendered with beyond the prod stack's. */
     let fields: Record<string, unknown> = {};
+    /** The keys the scale-out's writer had acknowledged: they must survive the scale-in too. */
+    let grownAcknowledged: number[] = [];
     const ips = async () => (await nodePods()).map((p) => p.ip);
     const podOf = async (address: string) => (await nodePods()).find((p) => `${p.ip}:${CLIENT_PORT}` === address)!;
 
@@ -773,6 +784,7 @@ describe("prod shape: 3 masters x 1 replica, then 4", () => {
         console.log(`prod shape: 3 -> 4 masters in ${Date.now() - started} ms (bootstrap Job complete after ${jobMs} ms) under a writer: ${result.attempts} writes, ${result.acknowledged.length} acknowledged (WAIT 1), ${lost.length} of them lost, longest write stall ${result.longestStallMs} ms`);
         expect(lost).toEqual([]);
         expect(result.acknowledged.length).toBeGreaterThan(50);
+        grownAcknowledged = result.acknowledged;
 
         for (const pod of after) {
             const info = await clusterInfo(pod.ip);
@@ -791,6 +803,66 @@ describe("prod shape: 3 masters x 1 replica, then 4", () => {
         }
         expect(nodes.filter((n) => n.flags.includes("slave")).map((r) => r.masterId).sort()).toEqual(masters.map((m) => m.id).sort());
         expect((await shardPlacement(nodes)).sharedWithMaster).toEqual([]);
+        await allKeysReadable(() => clusterClient(after.map((p) => p.ip)), "prod", 30_000);
+    });
+
+    it("refuses 4 -> 3 masters while redis-cluster-6 and -7 are in the cluster, touching nothing; under a writer, npm run redis:drain empties and removes them and marks the StatefulSet, then the lower shape goes through: no acknowledged write lost, all slots covered, no master with its replica on one node", async () => {
+        const statefulSetNow = async () => {
+            const sts = await cluster.json(["-n", NAMESPACE, "get", "statefulset", STATEFUL_SET]);
+            return { generation: sts.metadata.generation as number, replicas: sts.spec.replicas as number, drained: drainedIds(sts.metadata.annotations, sts.metadata.generation, DRAIN_ANNOTATION, "ordinals") };
+        };
+        const lastOutputs = { redisMasters: 4, redisReplicasPerMaster: 1 };
+        const wanted = { masters: 3, replicasPerMaster: 1 };
+        const before = await statefulSetNow();
+        const topologyBefore = topology(await clusterNodes((await ips())[0]));
+        const refused = nodeRemovalProblems(lastOutputs, wanted, "prod", before.drained);
+        expect(refused).toHaveLength(1);
+        expect(refused[0]).toMatch(/^bss:redis\.masters cannot go from 4 to 3 while the pods the StatefulSet would delete \(redis-cluster-6, redis-cluster-7\) .*run `npm run redis:drain -- --stack prod --masters 3 --replicas-per-master 1` first/);
+        expect(await statefulSetNow()).toEqual(before);
+        expect(topology(await clusterNodes((await ips())[0]))).toEqual(topologyBefore);
+
+        const shrunk = redisObjects(await renderForCluster("prod", testStack("prod", fields)));
+        const configDir = fs.mkdtempSync(path.join(os.tmpdir(), "bss-redis-drain-"));
+        const configFile = path.join(configDir, "Pulumi.prod.yaml");
+        const stack = testStack("prod", fields);
+        fs.writeFileSync(configFile, yaml.dump({ config: Object.fromEntries(Object.entries(stack.values).filter(([k]) => k.startsWith("bss:") && !stack.secretKeys.includes(k))
+            .map(([k, v]) => [k, /^[[{]/.test(v) ? JSON.parse(v) : v])) }));
+        const writer = startWriter("shrink");
+        let result: WriterResult;
+        let drainMs = 0;
+        const lines: string[] = [];
+        const started = Date.now();
+        try {
+            await sleep(2000);
+            await redisDrain({ stack: "prod", masters: 3, configFile, kubectl: KUBECTL, kubeconfig: cluster.kubeconfig, timeoutSeconds: 300 }, (line) => lines.push(line));
+            drainMs = Date.now() - started;
+            const marked = await statefulSetNow();
+            expect(marked.drained).toEqual([6, 7]);
+            expect(nodeRemovalProblems(lastOutputs, wanted, "prod", marked.drained)).toEqual([]);
+            await cluster.apply(shrunk.nodes);
+            await eventually("redis-cluster-6 and -7 gone", 180_000, async () => !(await cluster.pod(NAMESPACE, `${STATEFUL_SET}-6`)) && !(await cluster.pod(NAMESPACE, `${STATEFUL_SET}-7`)), 1_000);
+            const log = await runBootstrap(shrunk.job);
+            expect(log).toContain("every node already belongs to the cluster: no node to join");
+            await cluster.waitReady(NAMESPACE, NODES_SELECTOR, 6, 120_000);
+            await sleep(2000);
+        } finally {
+            result = await writer.stop();
+            fs.rmSync(configDir, { recursive: true, force: true });
+        }
+        const after = await nodePods();
+        expect(after.map((p) => p.name)).toEqual(pods);
+        const lost = await missingOf(after.map((p) => p.ip), "shrink", result.acknowledged);
+        console.log(`prod shape: 4 -> 3 masters in ${Date.now() - started} ms (drain ${drainMs} ms: ${lines.join(" | ")}) under a writer: ${result.attempts} writes, ${result.acknowledged.length} acknowledged (WAIT 1), ${lost.length} of them lost, longest write stall ${result.longestStallMs} ms`);
+        expect(lost).toEqual([]);
+        expect(result.acknowledged.length).toBeGreaterThan(50);
+        expect(await missingOf(after.map((p) => p.ip), "grow", grownAcknowledged)).toEqual([]);
+        for (const pod of after) {
+            const info = await clusterInfo(pod.ip);
+            expect([info.cluster_state, info.cluster_slots_assigned, info.cluster_slots_ok, info.cluster_known_nodes, info.cluster_size]).toEqual(["ok", "16384", "16384", "6", "3"]);
+        }
+        const nodes = await clusterNodes(after[0].ip);
+        expect((await shardPlacement(nodes)).sharedWithMaster).toEqual([]);
+        expect(nodes.filter((n) => n.flags.includes("slave")).map((r) => r.masterId).sort()).toEqual(nodes.filter((n) => n.flags.includes("master")).map((m) => m.id).sort());
         await allKeysReadable(() => clusterClient(after.map((p) => p.ip)), "prod", 30_000);
     });
 });
