@@ -11,7 +11,7 @@ export interface AkhqSettings {
     contextPath: string;
     /** AKHQ's own basic authentication (on by default outside dev). */
     authEnabled: boolean;
-    /** Default: requests 100m/512Mi, limits 1/512Mi; the memory limit is at least 384Mi. */
+    /** Default: requests 100m/512Mi (256Mi in dev), limits 1/512Mi; the memory limit is at least 384Mi. */
     resources: ComputeResources;
 }
 
@@ -37,7 +37,8 @@ export function readAkhq(raw: unknown, ctx: SettingsContext, problems: Problems)
         contextPath: given.contextPath ?? "/akhq",
         authEnabled: given.authEnabled ?? ctx.environment !== "dev",
         resources: checkedResources(mergeResources(
-            { requests: { cpu: "100m", memory: "512Mi" }, limits: { cpu: "1", memory: "512Mi" } },
+            // A dev stack must fit one laptop kind node (4 GiB of requests); the heap follows the limit.
+            { requests: { cpu: "100m", memory: ctx.environment === "dev" ? "256Mi" : "512Mi" }, limits: { cpu: "1", memory: "512Mi" } },
             given.resources,
         ), problems),
     };

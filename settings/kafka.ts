@@ -23,7 +23,8 @@ export interface KafkaControllerSettings {
     /** `bss:kafka.controllerStorageClass`. Default: the cluster's default class. */
     storageClass?: string;
     /**
-     * `bss:kafka.controllerResources`, field by field over the default requests 100m / 768Mi, limits 500m / 768Mi.
+     * `bss:kafka.controllerResources`, field by field over the default requests 100m / 768Mi (384Mi in dev),
+     * limits 500m / 768Mi.
      */
     resources: ComputeResources;
     /** `bss:kafka.controllerPlacement`: one controller per node required or preferred. Default preferred in dev, required in prod. */
@@ -48,6 +49,7 @@ export interface KafkaSettings {
     nodePorts: number[];
     storageSize: string;
     storageClass?: string;
+    /** Broker container; default requests 250m / 1Gi (512Mi in dev), limits 1 / 1Gi (the heap is half the limit). */
     resources: ComputeResources;
     autoCreateTopics: boolean;
     numPartitions: number;
@@ -172,7 +174,8 @@ function readControllers(given: Partial<KafkaInput>, ctx: SettingsContext, probl
         storageSize: given.controllerStorageSize ?? "5Gi",
         storageClass: given.controllerStorageClass,
         resources: mergeResources(
-            { requests: { cpu: "100m", memory: "768Mi" }, limits: { cpu: "500m", memory: "768Mi" } },
+            // A dev stack must fit one laptop kind node (4 GiB of requests); the heap follows the limit.
+            { requests: { cpu: "100m", memory: ctx.environment === "dev" ? "384Mi" : "768Mi" }, limits: { cpu: "500m", memory: "768Mi" } },
             given.controllerResources,
         ),
         placement: given.controllerPlacement ?? (ctx.environment === "dev" ? "preferred" : "required"),
@@ -215,7 +218,8 @@ export function readKafka(raw: unknown, ctx: SettingsContext, problems: Problems
         storageSize: given.storageSize ?? "10Gi",
         storageClass: given.storageClass,
         resources: mergeResources(
-            { requests: { cpu: "250m", memory: "1Gi" }, limits: { cpu: "1", memory: "1Gi" } },
+            // A dev stack must fit one laptop kind node (4 GiB of requests); the heap follows the limit.
+            { requests: { cpu: "250m", memory: ctx.environment === "dev" ? "512Mi" : "1Gi" }, limits: { cpu: "1", memory: "1Gi" } },
             given.resources,
         ),
         autoCreateTopics: given.autoCreateTopics ?? true,

@@ -40,7 +40,7 @@ export interface KongSettings {
     replicas: number;
     /** Spreading of the Kong pods over nodes: `required` outside dev. */
     placement: Placement;
-    /** Requests and limits of the Kong container. */
+    /** Requests and limits of the Kong container; default requests 250m/512Mi (256Mi in dev), limits 1/1Gi. */
     resources: ComputeResources;
     /** Proxy Service type; default: `NodePort` in dev (kind maps it to the host's loopback), `LoadBalancer` otherwise. */
     proxyServiceType: ServiceType;
@@ -285,7 +285,8 @@ export function readKong(raw: unknown, ctx: SettingsContext, problems: Problems)
         }
     });
     const resources = mergeResources(
-        { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } },
+        // A dev stack must fit one laptop kind node (4 GiB of requests).
+        { requests: { cpu: "250m", memory: dev ? "256Mi" : "512Mi" }, limits: { cpu: "1", memory: "1Gi" } },
         given.resources,
     );
     // Kong's worker count is derived from the CPU limit, so a memory-style quantity here would be nonsense.

@@ -11,6 +11,7 @@ export interface ZookeeperSettings {
     image: string;
     storageSize: string;
     storageClass?: string;
+    /** Default requests 100m / 512Mi (256Mi in dev), limits 500m / 512Mi (the heap is half the limit). */
     resources: ComputeResources;
     placement: Placement;
     /** Image an init container copies ZooKeeper's Prometheus provider jars from (apache/kafka lacks them); default `zookeeper:3.8.4`, the release Kafka 3.9.2 bundles. */
@@ -39,7 +40,8 @@ export function readZookeeper(raw: unknown, ctx: SettingsContext, problems: Prob
         storageSize: given.storageSize ?? "5Gi",
         storageClass: given.storageClass,
         resources: mergeResources(
-            { requests: { cpu: "100m", memory: "512Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
+            // A dev stack must fit one laptop kind node (4 GiB of requests); the heap follows the limit.
+            { requests: { cpu: "100m", memory: ctx.environment === "dev" ? "256Mi" : "512Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
             given.resources,
         ),
         placement: given.placement ?? (ctx.environment === "dev" ? "preferred" : "required"),

@@ -25,10 +25,12 @@ describe("footprint of the committed stacks", () => {
         expect(prod.components.find((c) => c.component === "Kong")!.pods).toBe(2);
     });
 
-    it("dev's CPU requests, every Job included, fit a laptop kind node's 2 CPUs on one node", () => {
+    it("dev's requests, every Job included, fit a laptop kind node's 2 CPUs and 4 GiB on one node", () => {
         expect(budgetFor("dev")).toBe(LAPTOP_KIND_NODE);
         expect(dev.nodesNeeded).toBe(1);
         expect(dev.peak.cpuRequestsMillis).toBeLessThanOrEqual(LAPTOP_KIND_NODE.nodeCpuMillis);
+        expect(dev.peak.memoryRequestsMiB).toBeLessThanOrEqual(LAPTOP_KIND_NODE.nodeMemoryMiB);
+        expect(checkBudget(dev, LAPTOP_KIND_NODE).problems).toEqual([]);
     });
 
     it("prod fits three nodes: its placement rules need at most three, and a placement that keeps them fits each node", () => {

@@ -36,12 +36,12 @@ describe("settings: bss:kafka.metadata and the controllers", () => {
     });
 
     it.each([
-        ["dev", 1, "preferred"],
-        ["prod", 3, "required"],
-    ] as const)("runs %s with %i controller(s) by default, placement %s, 5Gi and 768Mi each", (environment, replicas, placement) => {
+        ["dev", 1, "preferred", "384Mi"],
+        ["prod", 3, "required", "768Mi"],
+    ] as const)("runs %s with %i controller(s) by default, placement %s, 5Gi and a 768Mi limit each, requesting %s", (environment, replicas, placement, requested) => {
         expect(load(environment, { "bss:kafka": { metadata: "kraft" } }).kafka.controllers).toEqual({
             replicas, placement, storageSize: "5Gi", storageClass: undefined,
-            resources: { requests: { cpu: "100m", memory: "768Mi" }, limits: { cpu: "500m", memory: "768Mi" } },
+            resources: { requests: { cpu: "100m", memory: requested }, limits: { cpu: "500m", memory: "768Mi" } },
         });
     });
 

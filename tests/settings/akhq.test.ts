@@ -14,16 +14,17 @@ function problems(akhq: Record<string, unknown>): string[] {
 }
 
 describe("bss:akhq", () => {
-    it("defaults to the pinned image, nodePort 30083, /akhq and 512Mi, with login off and a NodePort only in dev", () => {
+    it("defaults to the pinned image, nodePort 30083, /akhq and a 512Mi limit (256Mi requested in dev), with login off and a NodePort only in dev", () => {
         expect(akhqSettings({}, "dev")).toEqual({
             image: "tchiotludo/akhq:0.25.1",
             serviceType: "NodePort",
             nodePort: 30083,
             contextPath: "/akhq",
             authEnabled: false,
-            resources: { requests: { cpu: "100m", memory: "512Mi" }, limits: { cpu: "1", memory: "512Mi" } },
+            resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } },
         });
         expect(akhqSettings({}, "prod").authEnabled).toBe(true);
+        expect(akhqSettings({}, "prod").resources.requests.memory).toBe("512Mi");
         expect(akhqSettings({}, "prod").serviceType).toBe("ClusterIP");
         expect(akhqSettings({ authEnabled: false }, "prod").authEnabled).toBe(false);
     });
