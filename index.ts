@@ -12,6 +12,7 @@ import { refuseFewerPartitions } from "./components/topics/partition-guard";
 import { KafkaTopics } from "./components/topics/topics";
 import { refuseBrokerRemoval } from "./components/kafka/rebalance/broker-guard";
 import { KafkaRebalance } from "./components/kafka/rebalance";
+import { refuseMetadataSwitch } from "./components/kafka/metadata-guard";
 import { RedisCluster } from "./components/redis";
 import { refuseRedisNodeRemoval } from "./components/redis/scale-guard";
 import { KongGateway, ProxyCertificate } from "./components/kong/gateway";
@@ -29,6 +30,8 @@ const partitionGuard = refuseFewerPartitions(settings.topics);
 refuseBrokerRemoval(settings.kafka.brokers, settings.namespace, settings.stack);
 // And fewer Redis nodes wait until the last deployment's highest ordinals are known to be out of the cluster.
 refuseRedisNodeRemoval(settings.redis, settings.namespace, settings.stack);
+// And a deployed stack keeps its Kafka metadata mode (no migration between ZooKeeper and KRaft yet).
+refuseMetadataSwitch(settings.kafka.metadata);
 
 const namespace = new k8s.core.v1.Namespace("namespace", {
     metadata: {

@@ -1,6 +1,8 @@
 /**
- * The one mechanism behind the guards that refuse a lower StatefulSet count until a drain has emptied the pods it
- * would delete (Kafka brokers: components/kafka/rebalance/broker-guard.ts; Redis nodes: components/redis/scale-guard.ts).
+ * The one mechanism behind the guards that refuse a change the last deployment's outputs forbid: a lower StatefulSet
+ * count until a drain has emptied the pods it would delete (Kafka brokers: components/kafka/rebalance/broker-guard.ts;
+ * Redis nodes: components/redis/scale-guard.ts), and a switch of the Kafka metadata mode
+ * (components/kafka/metadata-guard.ts).
  * The last deployment's shape comes from this stack's own outputs (a self StackReference, as the partition guard
  * reads them); only when the count goes down is the live StatefulSet read, whose drain annotation vouches for the
  * pods emptied at its current generation.
@@ -55,32 +57,24 @@ export function drainedIds(annotations: Record<string, string> | undefined, gene
 }
 
 /**
- * Refuses, before anything is created, updated or deleted, what `guard.problems` reports: an SDK-side stack
- * transformation makes every later registration wait for the check (the partition guard's mechanism,
+ * Refuses, before anything is created, updated or deleted, what `check` finds in this stack's last outputs: an
+ * SDK-side stack transformation makes every later registration wait for the check (the partition guard's mechanism,
  * components/topics/partition-guard.ts), and a refusal fails them all with one RunError. Call it right after the
- * settings are read, before the first resource. Resolves once checked; rejects with the refusal.
+ * settings are read, before the first resource. Resolves once checked; rejects with the refusal. Reads `check`
+ * makes of the cluster must be named in `reads`: no guard holds them (two guards holding each other's reads would
+ * wait forever).
  */
-export function refuseUndrainedScaleIn(guard: ScaleInGuard): Promise<void> {
-    guardReads.add(guard.statefulSetRead);
-    const reference = new pulumi.StackReference(guard.reference, { name: ownStackName() });
+export function refuseOnDeployedOutputs(reference: string, reads: readonly string[], check: (outputs: Record<string, unknown> | undefined) => Promise<string[]>): Promise<void> {
+    reads.forEach((read) => guardReads.add(read));
+    const stackReference = new pulumi.StackReference(reference, { name: ownStackName() });
     const outputs = new Promise<Record<string, unknown> | undefined>((resolve, reject) => {
-        pulumi.recover(reference.outputs, (error) => {
+        pulumi.recover(stackReference.outputs, (error) => {
             reject(error);
             return {};
         }).apply(resolve);
     });
     const checked = outputs.then(async (raw) => {
-        if (!guard.removes(raw)) {
-            return;
-        }
-        const live = k8s.apps.v1.StatefulSet.get(guard.statefulSetRead, guard.statefulSet);
-        const state = await new Promise<LiveStatefulSet>((resolve, reject) => {
-            pulumi.recover(live.metadata, (error) => {
-                reject(error);
-                return {} as k8s.types.output.meta.v1.ObjectMeta;
-            }).apply((metadata) => resolve({ annotations: metadata?.annotations, generation: metadata?.generation }));
-        });
-        const problems = guard.problems(raw, state);
+        const problems = await check(raw);
         if (problems.length > 0) {
             throw messageOnlyRunError(new SettingsError(problems).message);
         }
@@ -93,4 +87,24 @@ export function refuseUndrainedScaleIn(guard: ScaleInGuard): Promise<void> {
     }
     // Outside a root stack (the render's mock harness) nothing is held, and a refusal surfaces as `checked`'s rejection.
     return checked;
+}
+
+/**
+ * Refuses what `guard.problems` reports (see refuseOnDeployedOutputs); the live StatefulSet is read only when the
+ * last deployment's outputs and the wanted settings remove pods.
+ */
+export function refuseUndrainedScaleIn(guard: ScaleInGuard): Promise<void> {
+    return refuseOnDeployedOutputs(guard.reference, [guard.statefulSetRead], async (raw) => {
+        if (!guard.removes(raw)) {
+            return [];
+        }
+        const live = k8s.apps.v1.StatefulSet.get(guard.statefulSetRead, guard.statefulSet);
+        const state = await new Promise<LiveStatefulSet>((resolve, reject) => {
+            pulumi.recover(live.metadata, (error) => {
+                reject(error);
+                return {} as k8s.types.output.meta.v1.ObjectMeta;
+            }).apply((metadata) => resolve({ annotations: metadata?.annotations, generation: metadata?.generation }));
+        });
+        return guard.problems(raw, state);
+    });
 }
