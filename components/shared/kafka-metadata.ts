@@ -4,6 +4,7 @@
  * from inside the pod; the program's topic gate and `npm run verify` send it from the machine they run on.
  */
 import * as net from "net";
+import { KafkaWireReader } from "./kafka-wire";
 
 const METADATA_API_KEY = 3;
 const METADATA_VERSION = 1;
@@ -43,52 +44,12 @@ export function encodeMetadataRequest(correlationId: number, clientId: string): 
     return Buffer.concat([size, body]);
 }
 
-/** Reads big-endian Kafka primitives and refuses to run past the end. */
-class Reader {
-    private offset = 0;
-    constructor(private readonly bytes: Buffer) {}
-
-    private take(count: number, what: string): number {
-        if (this.offset + count > this.bytes.length) {
-            throw new Error(`Metadata response truncated: ${what} needs ${count} byte(s) at offset ${this.offset}, ${this.bytes.length - this.offset} left`);
-        }
-        const at = this.offset;
-        this.offset += count;
-        return at;
-    }
-
-    int16(what: string): number {
-        return this.bytes.readInt16BE(this.take(2, what));
-    }
-
-    int32(what: string): number {
-        return this.bytes.readInt32BE(this.take(4, what));
-    }
-
-    nullableString(what: string): string | null {
-        const length = this.int16(`${what} length`);
-        if (length < 0) {
-            return null;
-        }
-        const at = this.take(length, what);
-        return this.bytes.toString("utf8", at, at + length);
-    }
-
-    string(what: string): string {
-        const value = this.nullableString(what);
-        if (value === null) {
-            throw new Error(`Metadata response has a null ${what}`);
-        }
-        return value;
-    }
-}
-
 /**
  * Parses a Metadata v1 response frame (size prefix included), as a broker answers `encodeMetadataRequest`.
  * Topics are not read: the request asks for none.
  */
 export function parseMetadataResponse(frame: Buffer): MetadataResponse {
-    const reader = new Reader(frame);
+    const reader = new KafkaWireReader(frame, "Metadata");
     const size = reader.int32("size");
     if (size !== frame.length - 4) {
         throw new Error(`Metadata response frame says ${size} byte(s) but carries ${frame.length - 4}`);

@@ -6,6 +6,7 @@
  */
 import * as net from "net";
 import { splitAddress } from "../../components/shared/kafka-metadata";
+import { KafkaWireReader } from "../../components/shared/kafka-wire";
 import { UnreachableError } from "./bounded";
 
 const DESCRIBE_QUORUM_API_KEY = 55;
@@ -47,63 +48,12 @@ export function encodeDescribeQuorumRequest(correlationId: number, clientId: str
     return Buffer.concat([size, body]);
 }
 
-class Reader {
-    private offset = 0;
-    constructor(private readonly bytes: Buffer) {}
-
-    private take(count: number, what: string): number {
-        if (this.offset + count > this.bytes.length) {
-            throw new Error(`DescribeQuorum response truncated: ${what} needs ${count} byte(s) at offset ${this.offset}`);
-        }
-        const at = this.offset;
-        this.offset += count;
-        return at;
-    }
-
-    int16(what: string): number {
-        return this.bytes.readInt16BE(this.take(2, what));
-    }
-
-    int32(what: string): number {
-        return this.bytes.readInt32BE(this.take(4, what));
-    }
-
-    int64(what: string): number {
-        return Number(this.bytes.readBigInt64BE(this.take(8, what)));
-    }
-
-    uvarint(what: string): number {
-        let value = 0;
-        for (let shift = 0; shift < 35; shift += 7) {
-            const byte = this.bytes[this.take(1, what)];
-            value |= (byte & 0x7f) << shift;
-            if ((byte & 0x80) === 0) {
-                return value;
-            }
-        }
-        throw new Error(`DescribeQuorum response has an overlong varint for ${what}`);
-    }
-
-    skip(count: number, what: string): void {
-        this.take(count, what);
-    }
-
-    /** Tagged fields: none are read, all are skipped. */
-    tags(what: string): void {
-        const count = this.uvarint(`${what} tag count`);
-        for (let i = 0; i < count; i++) {
-            this.uvarint(`${what} tag`);
-            this.skip(this.uvarint(`${what} tag size`), `${what} tag data`);
-        }
-    }
-}
-
 /** Kafka's error codes DescribeQuorum answers with most often, for messages. */
 const ERRORS: Record<number, string> = { 6: "NOT_LEADER_OR_FOLLOWER", 35: "UNSUPPORTED_VERSION", 41: "NOT_CONTROLLER", 3: "UNKNOWN_TOPIC_OR_PARTITION" };
 
 /** Parses the response frame (size prefix included); throws on any error code it carries. */
 export function parseDescribeQuorumResponse(frame: Buffer): QuorumView & { correlationId: number } {
-    const reader = new Reader(frame);
+    const reader = new KafkaWireReader(frame, "DescribeQuorum");
     const size = reader.int32("size");
     if (size !== frame.length - 4) {
         throw new Error(`DescribeQuorum response frame says ${size} byte(s) but carries ${frame.length - 4}`);

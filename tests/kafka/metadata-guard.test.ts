@@ -34,7 +34,7 @@ describe("the program, a deployed ZooKeeper stack asked for KRaft", () => {
     beforeAll(async () => {
         const config = stackFile("dev");
         const kafka = JSON.parse(config.values["bss:kafka"]);
-        const values = { ...config.values, "bss:kafka": JSON.stringify({ ...kafka, metadata: "kraft" }) };
+        const values: Record<string, string> = { ...config.values, "bss:kafka": JSON.stringify({ ...kafka, metadata: "kraft" }) };
         delete values["bss:zookeeper"];
         run = await runProgram("dev", { ...config, values }, { [METADATA_OUTPUT]: "zookeeper", kafkaBrokers: 3 });
     }, 150_000);
