@@ -30,8 +30,8 @@ const partitionGuard = refuseFewerPartitions(settings.topics);
 refuseBrokerRemoval(settings.kafka.brokers, settings.namespace, settings.stack);
 // And fewer Redis nodes wait until the last deployment's highest ordinals are known to be out of the cluster.
 refuseRedisNodeRemoval(settings.redis, settings.namespace, settings.stack);
-// And a deployed stack keeps its Kafka metadata mode (no migration between ZooKeeper and KRaft yet).
-refuseMetadataSwitch(settings.kafka.metadata);
+// And a deployed stack keeps its Kafka metadata mode (no migration yet) and its static controller quorum.
+refuseMetadataSwitch(settings.kafka.metadata, settings.kafka.controllers?.replicas);
 
 const namespace = new k8s.core.v1.Namespace("namespace", {
     metadata: {

@@ -1,5 +1,5 @@
 /**
- * Refuses a change of `bss:kafka.metadata` on a deployed stack. A ZooKeeper stack switched to `kraft` would delete
+ * Refuses a change of `bss:kafka.metadata` on a deployed stack, and of the controller count of a deployed KRaft stack. A ZooKeeper stack switched to `kraft` would delete
  * ZooKeeper (and with it every topic's metadata) and start KRaft brokers that refuse the log dirs ZooKeeper's cluster
  * formatted; `kraft` back to `zookeeper` has no way at all. Reads the last deployment's mode from this stack's own
  * outputs, as the partition guard does.
@@ -11,6 +11,27 @@ import { refuseOnDeployedOutputs } from "../shared/scale-in-guard";
 export const METADATA_OUTPUT = "kafkaMetadata";
 /** Stack output of every ZooKeeper stack, from before `kafkaMetadata` existed too. */
 export const ZOOKEEPER_CONNECT_OUTPUT = "zookeeperConnect";
+/** Stack output of a KRaft stack: its static `controller.quorum.voters`. */
+export const QUORUM_VOTERS_OUTPUT = "kafkaControllerQuorumVoters";
+
+/** How many voters the last deployment's static quorum has; undefined when it ran none. */
+export function deployedControllers(outputs: Record<string, unknown> | undefined): number | undefined {
+    const voters = outputs?.[QUORUM_VOTERS_OUTPUT];
+    return typeof voters === "string" && voters.length > 0 ? voters.split(",").length : undefined;
+}
+
+/**
+ * The quorum is static (`controller.quorum.voters`, which the ZooKeeper migration requires): every voter's metadata
+ * log records the voter set, so a controller with another set would not join the others.
+ */
+export function controllerCountProblems(deployed: number | undefined, wanted: number | undefined): string[] {
+    if (deployed === undefined || wanted === undefined || deployed === wanted) {
+        return [];
+    }
+    return [`bss:kafka.controllers cannot change from ${deployed} to ${wanted} on a deployed KRaft stack: the controller quorum is static `
+        + `(controller.quorum.voters), and controllers with another voter set would not form a quorum with the metadata log the `
+        + `others hold. Keep ${deployed}, got ${wanted}`];
+}
 
 /** The last deployment's mode: its `kafkaMetadata`, else `zookeeper` when it exported a ZooKeeper address. */
 export function deployedMetadata(outputs: Record<string, unknown> | undefined): MetadataMode | undefined {
@@ -37,6 +58,9 @@ export function metadataSwitchProblems(deployed: MetadataMode | undefined, wante
 }
 
 /** Refuses a mode change before anything is created, updated or deleted (one RunError, every registration held). */
-export function refuseMetadataSwitch(wanted: MetadataMode): void {
-    void refuseOnDeployedOutputs("deployed-kafka-metadata", [], async (outputs) => metadataSwitchProblems(deployedMetadata(outputs), wanted));
+export function refuseMetadataSwitch(wanted: MetadataMode, controllers: number | undefined): void {
+    void refuseOnDeployedOutputs("deployed-kafka-metadata", [], async (outputs) => {
+        const switched = metadataSwitchProblems(deployedMetadata(outputs), wanted);
+        return switched.length > 0 ? switched : controllerCountProblems(deployedControllers(outputs), controllers);
+    });
 }

@@ -1,4 +1,4 @@
-import { deployedMetadata, METADATA_OUTPUT, metadataSwitchProblems, ZOOKEEPER_CONNECT_OUTPUT } from "../../components/kafka/metadata-guard";
+import { controllerCountProblems, deployedControllers, deployedMetadata, METADATA_OUTPUT, metadataSwitchProblems, QUORUM_VOTERS_OUTPUT, ZOOKEEPER_CONNECT_OUTPUT } from "../../components/kafka/metadata-guard";
 import { stackFile } from "../helpers/render";
 import { ProgramRun, runProgram } from "../topics/program";
 
@@ -25,6 +25,18 @@ describe("metadataSwitchProblems", () => {
         expect(toKraft).toMatch(/^bss:kafka\.metadata cannot change from "zookeeper" to "kraft" on a deployed stack: .*deploy KRaft as a new stack.*, got "kraft"$/);
         const [back] = metadataSwitchProblems("kraft", "zookeeper");
         expect(back).toMatch(/^bss:kafka\.metadata cannot change from "kraft" to "zookeeper" on a deployed stack: .*Keep "kraft", got "zookeeper"$/);
+    });
+});
+
+describe("controllerCountProblems", () => {
+    it("counts the deployed voters, and refuses another count on a deployed KRaft stack only", () => {
+        const voters = "1000@kafka-controller-0.kafka-controller-headless.bss.svc.cluster.local:9093,1001@kafka-controller-1.kafka-controller-headless.bss.svc.cluster.local:9093,1002@kafka-controller-2.kafka-controller-headless.bss.svc.cluster.local:9093";
+        expect(deployedControllers({ [QUORUM_VOTERS_OUTPUT]: voters })).toBe(3);
+        expect(deployedControllers({ [QUORUM_VOTERS_OUTPUT]: null })).toBeUndefined();
+        expect(controllerCountProblems(3, 3)).toEqual([]);
+        expect(controllerCountProblems(undefined, 3)).toEqual([]);
+        expect(controllerCountProblems(3, undefined)).toEqual([]);
+        expect(controllerCountProblems(3, 5)).toEqual([expect.stringMatching(/^bss:kafka\.controllers cannot change from 3 to 5 on a deployed KRaft stack: .*Keep 3, got 5$/)]);
     });
 });
 
