@@ -3,6 +3,10 @@
  * `bss:redis.image` pointed at the local images (scripts/test-cluster/images.env) through the stack's own settings,
  * and only the objects whose images cannot be had here left out, each for the reason given below.
  */
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { StackConfig } from "../../render/render";
 import { RenderedStack, renderIsolated, stackFile } from "./render";
 import { LOCAL_IMAGES } from "./test-cluster";
@@ -36,6 +40,30 @@ export const LEFT_OUT = {
     "StatefulSet/zookeeper initContainer metrics-jars": "zookeeper-prometheus-metrics is not served by the Maven mirror here",
 } as const;
 
+/**
+ * A certificate and key for a `kubernetes.io/tls` Secret in place of the render's placeholders (the tls provider,
+ * which computes them under Pulumi, does not run here; the API server warns on a certificate that is not PEM):
+ * a throwaway self-signed ECDSA P-256 certificate for `commonName`, valid one day.
+ */
+function throwawayCertificate(commonName: string): { cert: string; key: string } {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bss-tls-"));
+    try {
+        execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1",
+            "-subj", `/CN=${commonName}`, "-keyout", path.join(dir, "tls.key"), "-out", path.join(dir, "tls.crt")], { stdio: "ignore" });
+        return { cert: fs.readFileSync(path.join(dir, "tls.crt"), "utf8"), key: fs.readFileSync(path.join(dir, "tls.key"), "utf8") };
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
+
+function withRealCertificate(secret: Record<string, any>): Record<string, any> {
+    if (secret.kind !== "Secret" || secret.type !== "kubernetes.io/tls") {
+        return secret;
+    }
+    const { cert, key } = throwawayCertificate(secret.metadata.name);
+    return { ...secret, stringData: { ...secret.stringData, "tls.crt": cert, "tls.key": key, "ca.crt": cert } };
+}
+
 /** Options of `clusterManifests`. */
 export interface ClusterManifestOptions {
     /**
@@ -54,6 +82,7 @@ export function clusterManifests(rendered: RenderedStack, options: ClusterManife
         .map((r) => [`${r.inputs.metadata.namespace}/${r.inputs.metadata.name}`, r.inputs]));
     return rendered.manifests
         .map((m) => (m.kind === "Secret" ? secrets.get(`${m.metadata.namespace}/${m.metadata.name}`) ?? m : m))
+        .map(withRealCertificate)
         .filter((m) => !(m.kind === "Deployment" && ["kafka-exporter", "akhq"].includes(m.metadata.name)))
         .filter((m) => options.rebalanceJob || !(["Job", "ConfigMap"].includes(m.kind) && /^kafka-rebalance-\d+$/.test(m.metadata?.name ?? "")))
         .map(withBakedJmxAgent)
