@@ -40,11 +40,61 @@ export interface RedisSettings {
      * Default: dev `preferred`, prod `required`.
      */
     placement: Placement;
+    /** `bss:redis.backup`: the CronJob `redis-backup` writing every master's RDB to the PVC `redis-backups`. */
+    backup: RedisBackupSettings;
 }
 
-interface RedisInput extends Omit<RedisSettings, "resources"> {
-    resources: Partial<ResourcesInput>;
+export interface RedisBackupSettings {
+    /**
+     * Cron schedule (5 fields, UTC) of the CronJob `redis-backup`; `undefined` when backups are off (`"off"`).
+     * Default: `"0 2 * * *"` outside dev, off in dev.
+     */
+    schedule?: string;
+    /** Complete backup directories kept on the PVC; older ones are removed after a successful run. Default 7. */
+    retention: number;
+    /** Size of the PVC `redis-backups`. Default `10Gi`. */
+    storageSize: string;
+    /** Storage class of the PVC `redis-backups`. Default: the cluster's default class. */
+    storageClass?: string;
 }
+
+interface RedisBackupInput extends Omit<RedisBackupSettings, "schedule"> {
+    schedule: string;
+}
+
+interface RedisInput extends Omit<RedisSettings, "resources" | "backup"> {
+    resources: Partial<ResourcesInput>;
+    backup: Partial<RedisBackupInput>;
+}
+
+/** Value range of each of the five cron fields: minute, hour, day of month, month, day of week (0 and 7 are Sunday). */
+const CRON_FIELDS: [string, number, number][] = [["minute", 0, 59], ["hour", 0, 23], ["day of month", 1, 31], ["month", 1, 12], ["day of week", 0, 7]];
+
+/** Why a cron expression is not five numeric fields of `*`, `n`, `n-m`, each optionally `/step`, comma-separated; undefined when it is. */
+export function cronProblem(expression: string): string | undefined {
+    const fields = expression.trim().split(/\s+/);
+    if (fields.length !== 5) {
+        return `a cron schedule has 5 fields (minute hour day-of-month month day-of-week), this one has ${fields.length}`;
+    }
+    for (const [i, field] of fields.entries()) {
+        const [name, min, max] = CRON_FIELDS[i];
+        for (const item of field.split(",")) {
+            const match = /^(\*|(\d+)(?:-(\d+))?)(?:\/(\d+))?$/.exec(item);
+            const numbers = match ? [match[2], match[3]].filter((n) => n !== undefined).map(Number) : [];
+            if (!match || numbers.some((n) => n < min || n > max) || (numbers.length === 2 && numbers[0] > numbers[1]) || match[4] === "0") {
+                return `the ${name} field "${field}" must be *, a number or a range within ${min}-${max}, each optionally /step (step >= 1), comma-separated`;
+            }
+        }
+    }
+    return undefined;
+}
+
+const backupReader = object<RedisBackupInput>({
+    schedule: string(),
+    retention: integer(1, 1000),
+    storageSize: quantity,
+    storageClass: string(),
+});
 
 const reader = object<RedisInput>({
     masters: integer(1, 100),
@@ -60,6 +110,7 @@ const reader = object<RedisInput>({
     hostAccess: boolean,
     nodePort: integer(NODE_PORT_MIN, NODE_PORT_MAX),
     placement: oneOf("preferred", "required"),
+    backup: backupReader,
 });
 
 /** Share of the container memory limit `maxmemory` may take; the rest covers client buffers and fork copy-on-write. */
@@ -95,6 +146,12 @@ export function readRedis(raw: unknown, ctx: SettingsContext, problems: Problems
     if (redisMemoryBytes(maxmemory) > memoryLimit * MAXMEMORY_SHARE_OF_LIMIT) {
         problems.push(`bss:redis.maxmemory must leave room below bss:redis.resources.limits.memory (${resources.limits.memory}) for buffers, forks and the AOF rewrite: at most ${Math.floor(memoryLimit * MAXMEMORY_SHARE_OF_LIMIT / 2 ** 20)}mb, got "${maxmemory}"`);
     }
+    const backup = given.backup ?? {};
+    const schedule = backup.schedule ?? (dev ? "off" : "0 2 * * *");
+    const scheduleProblem = schedule === "off" ? undefined : cronProblem(schedule);
+    if (scheduleProblem) {
+        problems.push(`bss:redis.backup.schedule must be "off" or a cron schedule: ${scheduleProblem}, got ${JSON.stringify(schedule)}`);
+    }
     return {
         masters,
         replicasPerMaster,
@@ -109,6 +166,12 @@ export function readRedis(raw: unknown, ctx: SettingsContext, problems: Problems
         hostAccess: given.hostAccess ?? dev,
         nodePort: given.nodePort ?? 30700,
         placement: given.placement ?? (dev ? "preferred" : "required"),
+        backup: {
+            schedule: schedule === "off" ? undefined : schedule,
+            retention: backup.retention ?? 7,
+            storageSize: backup.storageSize ?? "10Gi",
+            storageClass: backup.storageClass,
+        },
     };
 }
 

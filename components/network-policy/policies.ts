@@ -21,6 +21,7 @@ import { KONG_POD_SELECTOR, loadBaseValues } from "../kong/values";
 import { JMX_AGENT_PORT } from "../monitoring/jmx";
 import { BUS_PORT, CLIENT_PORT, METRICS_PORT } from "../redis/config";
 import { NAMES as REDIS_NAMES } from "../redis/manifests";
+import { BACKUP_COMPONENT as REDIS_BACKUP_COMPONENT } from "../redis/backup";
 import { labels, selectorLabels } from "../shared/labels";
 import { ZOOKEEPER_NAME, ZOOKEEPER_PORTS } from "../zookeeper/config";
 import { CONTROLLER_NAME, CONTROLLER_PORT } from "../kafka/controllers/config";
@@ -114,6 +115,8 @@ export const NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";
 /** The bootstrap Job's pods carry a name of their own (components/redis/manifests.ts), so they get their own rules. */
 const REDIS_NODE = selectorLabels(REDIS_NAMES.statefulSet);
 const REDIS_BOOTSTRAP = selectorLabels(REDIS_NAMES.bootstrapJob);
+/** The backup CronJob's pods, and a restore Job made from its template. */
+const REDIS_BACKUP = selectorLabels(REDIS_BACKUP_COMPONENT);
 const ZOOKEEPER = selectorLabels(ZOOKEEPER_NAME);
 const KAFKA = selectorLabels(KAFKA_NAME);
 const KAFKA_CONTROLLER = selectorLabels(CONTROLLER_NAME);
@@ -123,7 +126,7 @@ const AKHQ = selectorLabels(AKHQ_NAME);
 const KONG = { ...KONG_POD_SELECTOR };
 
 /** Every workload of this stack, by the label value its pods carry in `app.kubernetes.io/name`. */
-const STACK_WORKLOADS = [ZOOKEEPER, KAFKA, KAFKA_CONTROLLER, KAFKA_EXPORTER, KAFKA_REBALANCE, REDIS_NODE, REDIS_BOOTSTRAP, AKHQ, KONG].map((s) => s["app.kubernetes.io/name"]);
+const STACK_WORKLOADS = [ZOOKEEPER, KAFKA, KAFKA_CONTROLLER, KAFKA_EXPORTER, KAFKA_REBALANCE, REDIS_NODE, REDIS_BOOTSTRAP, REDIS_BACKUP, AKHQ, KONG].map((s) => s["app.kubernetes.io/name"]);
 
 export function kongContainerPorts(values: Record<string, any> = loadBaseValues()): KongContainerPorts {
     return {
@@ -265,9 +268,10 @@ export function buildNetworkPolicies(spec: NetworkPolicySpec): NetworkPolicyMani
         ...workload("redis-cluster", { matchLabels: REDIS_NODE }, {
             ingress: [
                 // Replicas replicate from their master over the client port, and CLUSTER MEET starts there; the
-                // bootstrap Job forms the cluster through it; then the namespace's clients.
+                // bootstrap Job forms the cluster through it; backups replicate each master's RDB through it (and
+                // a restore MIGRATEs keys in); then the namespace's clients.
                 {
-                    from: [pods(REDIS_NODE), pods(REDIS_BOOTSTRAP), ...clientPeers(settings.redisClients)],
+                    from: [pods(REDIS_NODE), pods(REDIS_BOOTSTRAP), pods(REDIS_BACKUP), ...clientPeers(settings.redisClients)],
                     ports: tcp(CLIENT_PORT),
                 },
                 // The cluster bus (gossip, failover votes) is for the nodes alone: a forged message could move slots.
@@ -279,6 +283,9 @@ export function buildNetworkPolicies(spec: NetworkPolicySpec): NetworkPolicyMani
             egress: [{ to: [pods(REDIS_NODE)], ports: tcp(CLIENT_PORT, BUS_PORT) }],
         }),
         ...workload("redis-cluster-bootstrap", { matchLabels: REDIS_BOOTSTRAP }, {
+            egress: [{ to: [pods(REDIS_NODE)], ports: tcp(CLIENT_PORT) }],
+        }),
+        ...workload("redis-backup", { matchLabels: REDIS_BACKUP }, {
             egress: [{ to: [pods(REDIS_NODE)], ports: tcp(CLIENT_PORT) }],
         }),
         ...workload("redis-clients", { matchLabels: { ...settings.redisClients.podLabels } }, {

@@ -7,6 +7,7 @@ import {
     authSecret, bootstrapJob, clientAddress, clientService, configMap, disruptionBudget, externalService,
     headlessService, PASSWORD_KEY, RedisClusterSpec, SCRIPT_FILES, ScriptName, scriptsConfigMap, statefulSet,
 } from "./manifests";
+import { BACKUP_SCRIPT_FILES, backupObjects, BackupScriptName } from "./backup";
 
 export interface RedisClusterArgs {
     /** Namespace of every object. No default: the stack's `bss:namespace`. */
@@ -22,9 +23,15 @@ export function shippedScripts(): Record<ScriptName, string> {
     return Object.fromEntries(SCRIPT_FILES.map((name) => [name, shippedFile(__dirname, name)])) as Record<ScriptName, string>;
 }
 
+/** backup.sh and restore.sh, exactly as tests execute them. */
+export function shippedBackupScripts(): Record<BackupScriptName, string> {
+    return Object.fromEntries(BACKUP_SCRIPT_FILES.map((name) => [name, shippedFile(__dirname, name)])) as Record<BackupScriptName, string>;
+}
+
 /**
  * A Redis Cluster as a StatefulSet: `masters × (1 + replicasPerMaster)` nodes, formed once by a bootstrap
- * Job, password from a Secret, metrics sidecar, PDB when there is more than one node.
+ * Job, password from a Secret, metrics sidecar, PDB when there is more than one node, and the backup CronJob
+ * unless `bss:redis.backup.schedule` is off.
  */
 export class RedisCluster extends pulumi.ComponentResource {
     /** The Redis password (a Pulumi secret). */
@@ -59,6 +66,13 @@ export class RedisCluster extends pulumi.ComponentResource {
         const budget = disruptionBudget(spec);
         if (budget) {
             new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, budget, { parent: this });
+        }
+
+        const backup = backupObjects({ namespace: args.namespace, settings: args.settings, scripts: shippedBackupScripts() });
+        if (backup) {
+            const backupScripts = new k8s.core.v1.ConfigMap(`${name}-backup-scripts`, backup.scripts, { parent: this });
+            const backups = new k8s.core.v1.PersistentVolumeClaim(`${name}-backups`, backup.volumeClaim, { parent: this });
+            new k8s.batch.v1.CronJob(`${name}-backup`, backup.cronJob, { parent: this, dependsOn: [secret, backupScripts, backups] });
         }
 
         this.address = pulumi.output(clientAddress(args.namespace));

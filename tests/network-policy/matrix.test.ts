@@ -161,10 +161,15 @@ describe.each(["dev", "prod"])("%s under kube-router v2.1.0", (stack) => {
 
 it("prod: AKHQ only through Kong and Redis only inside the namespace", async () => {
     const prod = await derive("prod", stackFile("prod"));
+    // prod runs the Redis backup CronJob (off in dev): its pods are namespace pods that reach the Redis client port.
+    const prodPods = [...NAMESPACE_PODS, "redis-backup"];
     expect(allowedSources(prod.rows)).toEqual({
         ...devMatrix(),
-        "redis-cluster:7000": sorted(...NAMESPACE_PODS),
+        "kafka:9092": sorted(...prodPods),
+        "redis-cluster:7000": sorted(...prodPods),
         "akhq:8080": ["kong"],
+        "outside:53/udp": sorted(...prodPods),
+        "outside:53": sorted(...prodPods),
     });
 });
 
