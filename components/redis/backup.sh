@@ -54,9 +54,10 @@ backup() {
     local stamp work masters failed=0
     stamp=$(date -u +%Y%m%dT%H%M%SZ)
     work="$BACKUP_DIR/$stamp.incomplete"
-    # A run stopped by activeDeadlineSeconds or a node loss leaves its incomplete directory: nothing restores from it.
-    find "$BACKUP_DIR" -mindepth 1 -maxdepth 1 -type d -name '*.incomplete' -exec rm -rf -- {} +
-    mkdir -p "$work"
+    # A run stopped by its Job's deadline (1 h) or a node loss leaves its incomplete directory: nothing restores from
+    # it. Younger ones may belong to a run started by hand beside the scheduled one.
+    find "$BACKUP_DIR" -mindepth 1 -maxdepth 1 -type d -name '*.incomplete' -mmin +60 -exec rm -rf -- {} +
+    mkdir -- "$work"
 
     masters=$(masters_with_slots)
     local covered
