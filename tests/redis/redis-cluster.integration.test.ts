@@ -777,8 +777,14 @@ describe("prod shape: 3 masters x 1 replica, then 4", () => {
         }
         const after = await nodePods();
         expect(after.filter((p) => before.some((b) => b.uid === p.uid)).map((p) => p.name)).toEqual(before.map((p) => p.name));
-        expect(log).toMatch(/new master: redis-cluster-[67]\S* on node-[abc]/);
-        expect(log).toMatch(/new replica: redis-cluster-[67]\S* on node-[abc] follows redis-cluster-[67]\S* on node-[abc]/);
+        // The placement lines are in the attempt that joined the new pods. When the Job's container restarted after
+        // that (a MIGRATE that failed under load leaves a slot half-moved and the script exits), the kubelet may no
+        // longer hold that attempt's log, and the next one resumes: every node joined, the slot fixed. Either way
+        // the cluster's state below is checked in full (roles, slots, replicas off their masters' nodes).
+        const placed = /new master: redis-cluster-[67]\S* on node-[abc]/.test(log)
+            && /new replica: redis-cluster-[67]\S* on node-[abc] follows redis-cluster-[67]\S* on node-[abc]/.test(log);
+        const resumed = log.includes("every node already belongs to the cluster: no node to join");
+        expect({ placed, resumed }).not.toEqual({ placed: false, resumed: false });
         expect(log).toContain("rebalancing slots over the 4 masters");
         const lost = await missingOf(after.map((p) => p.ip), "grow", result.acknowledged);
         console.log(`prod shape: 3 -> 4 masters in ${Date.now() - started} ms (bootstrap Job complete after ${jobMs} ms) under a writer: ${result.attempts} writes, ${result.acknowledged.length} acknowledged (WAIT 1), ${lost.length} of them lost, longest write stall ${result.longestStallMs} ms`);
