@@ -71,7 +71,9 @@ describe("verify on real Kafka (dev stack)", () => {
                 { name: "max.message.bytes", value: "2097152" },
             ] },
         ] });
-        await admin.createTopics({ waitForLeaders: true, topics: [{ topic: "bss.unplanned", numPartitions: 1, replicationFactor: 1 }] });
+        // Replicated like the declared topics: with one replica it would be offline whenever the stopped-broker test
+        // below happened to stop its broker, and that test is about under-replication.
+        await admin.createTopics({ waitForLeaders: true, topics: [{ topic: "bss.unplanned", numPartitions: 1, replicationFactor: 3 }] });
 
         const { code, report, rows } = await verifyJson();
         expect(code).toBe(1);
