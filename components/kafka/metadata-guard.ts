@@ -5,7 +5,7 @@
  * outputs, as the partition guard does.
  */
 import { MetadataMode } from "../../settings/kafka";
-import { refuseOnDeployedOutputs } from "../shared/scale-in-guard";
+import { refuseOnDeployedOutputs } from "../shared/deployed-guard";
 
 /** Stack output: the metadata mode of the last deployment. */
 export const METADATA_OUTPUT = "kafkaMetadata";

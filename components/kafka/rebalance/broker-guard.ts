@@ -70,7 +70,7 @@ export function brokerRemovalProblems(deployed: DeployedBrokers, wanted: number,
 
 /**
  * Refuses, before anything is created, updated or deleted, a lower broker count whose brokers have not been
- * drained; the mechanism is the partition guard's (components/topics/partition-guard.ts): an SDK-side stack
+ * drained; the mechanism is the deployed-outputs guard (components/shared/deployed-guard.ts): an SDK-side stack
  * transformation makes every later registration wait for the check, and a refusal fails them all with one RunError.
  * Call it right after the settings are read, before the first resource.
  */
