@@ -40,6 +40,18 @@ trap cleanup EXIT
 # The source is a standalone server without a password: REDISCLI_AUTH must only reach the target.
 local_cli() { env -u REDISCLI_AUTH redis-cli -h 127.0.0.1 -p "$port" "$@" </dev/null; }
 
+# Through a Service name each connection may reach another node, while `redis-cli --cluster import` takes the address
+# it was given as the name of the node that answered first and MIGRATEs every key of that node's slots to it: those
+# keys then land wherever the Service sends them and are refused with MOVED. The import goes through that node's
+# own announced address instead.
+entry=$(redis-cli -h "${target%:*}" -p "${target##*:}" cluster nodes </dev/null 2>/dev/null |
+    awk '$3 ~ /myself/ { split($2, at, "@"); print at[1]; exit }') || true
+case "$entry" in
+    "") log "$target does not answer CLUSTER NODES"; exit 1 ;;
+    :*) entry="$target" ;; # a node that knows no address of its own yet: only the name given can reach it
+esac
+[ "$entry" = "$target" ] || log "importing through $entry, the node $target answered from"
+
 total=0
 while read -r id address keys ranges; do
     log "master $id (was $address, slots $ranges): $keys keys"
@@ -64,7 +76,7 @@ while read -r id address keys ranges; do
     fi
     if [ "$loaded" -gt 0 ]; then
         # One line per key on success: kept out of the log unless the import fails.
-        if ! redis-cli --cluster import "$target" --cluster-from "127.0.0.1:$port" --cluster-copy --cluster-replace \
+        if ! redis-cli --cluster import "$entry" --cluster-from "127.0.0.1:$port" --cluster-copy --cluster-replace \
             </dev/null >"$scratch/import.log" 2>&1; then
             cat "$scratch/import.log" >&2
             log "master $id: the import into $target failed"
