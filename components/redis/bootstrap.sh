@@ -9,10 +9,11 @@
 #    replica placement only tells hosts apart by IP, and every pod has its own.
 # 3. If a cluster exists, its members keep their roles and data; the empty nodes (a raised count, or a formation
 #    that stopped between the masters and the replicas) join it with `redis-cli --cluster add-node`, as masters
-#    or as replicas of the masters pairing.awk picks around the members. Then, with several masters,
-#    `redis-cli --cluster rebalance --cluster-use-empty-masters` moves slots onto masters that have none or too
-#    few (a no-op within its 2% threshold, so a re-run changes nothing), after `--cluster fix` if a slot was left
-#    half-migrated. Fewer nodes are not this script's business: the drain (scripts/redis-drain.ts) removes them.
+#    or as replicas of the masters pairing.awk picks around the members. Then, with several masters and once every
+#    node reports cluster_state ok, `redis-cli --cluster rebalance --cluster-use-empty-masters` moves slots onto
+#    masters that have none or too few (a no-op within its 2% threshold, so a re-run changes nothing), after
+#    `--cluster fix` if a slot was left half-migrated. Fewer nodes are not this script's business: the drain
+#    (scripts/redis-drain.ts) removes them.
 #
 # Environment: REDIS_PASSWORD, REDIS_PORT, CLUSTER_PEERS, CLUSTER_MASTERS, CLUSTER_REPLICAS_PER_MASTER,
 # BOOTSTRAP_TIMEOUT_SECONDS.
@@ -165,6 +166,14 @@ rebalance() {
         fi
         (( SECONDS < deadline )) || die "redis-cli --cluster check still fails after ${timeout}s: $(grep -E 'ERR|WARN' <<<"$report" | head -n 3 | tr '\n' ' ')"
         sleep 1
+    done
+    # A master just added answers MIGRATE with CLUSTERDOWN until its own view turns ok (it has learned the whole slot
+    # map, and a master waits 2 s after its start before it says so): moving slots to it earlier fails the rebalance.
+    for address in "${addresses[@]}"; do
+        until [ "$(cluster_field "$address" cluster_state)" = "ok" ]; do
+            (( SECONDS < deadline )) || die "node $address does not report cluster_state ok after ${timeout}s"
+            sleep 1
+        done
     done
     log "rebalancing slots over the $CLUSTER_MASTERS masters (redis-cli --cluster rebalance --cluster-use-empty-masters)"
     report=$(redis-cli --cluster rebalance "$endpoint" --cluster-use-empty-masters 2>&1) ||
