@@ -129,6 +129,24 @@ restore_master_spread() {
     log "took over: master again on $own"
 }
 
+# A replica that learned its master's new address from another node's gossip (every pod restarted on a new IP) goes
+# on syncing from the old one: redis-server 7.0/7.2 re-points the replication link only when the master itself
+# reaches it from the new address (redis/redis#14633, open), which a master still sorting out its own peers may not
+# do for minutes. CLUSTER REPLICATE of the same master points the link at the address the cluster has for it (a
+# partial resync where the offsets allow), moves no slot and changes no role.
+repoint_replication() {
+    local nodes master_id address replication linked
+    nodes=$(local_cli cluster nodes 2>/dev/null) || return 0
+    master_id=$(awk '$3 ~ /myself/ && $3 ~ /slave/ { print $4 }' <<<"$nodes")
+    [ -n "$master_id" ] || return 0
+    address=$(awk -v id="$master_id" '$1 == id { split($2, at, "@"); print at[1] }' <<<"$nodes")
+    replication=$(local_cli info replication 2>/dev/null | tr -d '\r') || return 0
+    linked=$(awk -F: '$1 == "master_host" { host = $2 } $1 == "master_port" { port = $2 } END { if (host != "") print host ":" port }' <<<"$replication")
+    [ -n "$address" ] && [ "${address#:}" = "$address" ] && [ -n "$linked" ] && [ "$linked" != "$address" ] || return 0
+    log "replicating from $linked, but the cluster has master $master_id at $address: CLUSTER REPLICATE $master_id"
+    [ "$(local_cli cluster replicate "$master_id" 2>/dev/null)" = "OK" ] || log "CLUSTER REPLICATE $master_id refused"
+}
+
 rejoin() {
     local deadline=$((SECONDS + rejoin_timeout))
     # Leaves readiness to the cluster's own state however the rejoin ends: a node that never rejoins must
@@ -149,6 +167,7 @@ rejoin() {
         sleep 2
     done
     log "rejoined: cluster state ok, every peer connected"
+    repoint_replication
     restore_master_spread
 }
 
