@@ -10,6 +10,7 @@
  * bridges), like an in-cluster client; the dev shape is also reached through kind's port map 127.0.0.1:7000 to the
  * NodePort, like a developer on the kind host. The password is set through the stack's secret config.
  */
+import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -272,6 +273,25 @@ async function missingOf(seeds: string[], prefix: string, numbers: number[]): Pr
 }
 
 /** The cluster's shape independent of addresses: who is master of which slots, who replicates whom. */
+/**
+ * A view from `ip` once the cluster has settled: every node connected and unsuspected, `masters` masters serving
+ * slots, every other node a replica of one of them, `replicasPerMaster` each. Right after a failover a view may
+ * still show the demoted node as a master without slots until its next gossip says it turned replica: a topology
+ * sampled then is a moment, not the cluster's state.
+ */
+async function settledView(ip: () => Promise<string>, masters: number, replicasPerMaster: number, timeoutMs = 60_000): Promise<ClusterNode[]> {
+    return eventually(`a settled cluster of ${masters} masters x ${replicasPerMaster} replica(s)`, timeoutMs, async () => {
+        const view = await clusterNodes(await ip());
+        const serving = view.filter((n) => n.flags.includes("master") && n.slots.length > 0);
+        const replicas = view.filter((n) => n.flags.includes("slave"));
+        const settled = view.length === masters * (1 + replicasPerMaster)
+            && view.every((n) => n.linkState === "connected" && !n.flags.some((f) => /^(fail|handshake|noaddr)/.test(f)))
+            && serving.length === masters && replicas.length === masters * replicasPerMaster
+            && serving.every((m) => replicas.filter((r) => r.masterId === m.id).length === replicasPerMaster);
+        return settled ? view : undefined;
+    }, 250);
+}
+
 function topology(nodes: ClusterNode[]): string[] {
     return nodes.map((n) => `${n.id} ${n.flags.filter((f) => f !== "myself").join(",")} ${n.masterId} ${n.slots.join(" ")}`).sort();
 }
@@ -340,24 +360,80 @@ async function expectAliveButUnready(statefulSet: Record<string, any>, names: st
 async function runBootstrap(job: Record<string, any>, timeoutMs = 300_000): Promise<string> {
     await cluster.kubectl(["-n", NAMESPACE, "delete", "job", BOOTSTRAP, "--ignore-not-found", "--cascade=foreground", "--wait=true", "--timeout=120s"]);
     await cluster.apply([job]);
-    const status = await eventually(`Job ${BOOTSTRAP} finished`, timeoutMs, async () => {
-        const current = (await cluster.json(["-n", NAMESPACE, "get", "job", BOOTSTRAP])).status ?? {};
-        const finished = (current.conditions ?? []).some((c: any) => ["Complete", "Failed"].includes(c.type) && c.status === "True");
-        return finished ? current : undefined;
-    }, 1_000);
+    // The first attempt's log, followed while it runs: when the container exits non-zero and restarts in the same pod
+    // (restartPolicy OnFailure), the kubelet may already have removed the exited container, and `logs --previous`
+    // has nothing left to show.
+    const attempt = { log: "", done: false, follower: undefined as ReturnType<typeof spawn> | undefined };
+    const followed = (async () => {
+        while (!attempt.done) {
+            const follower = spawn(KUBECTL, ["--kubeconfig", cluster.kubeconfig, "-n", NAMESPACE, "logs", "--follow", `job/${BOOTSTRAP}`, "-c", "bootstrap"], { stdio: ["ignore", "pipe", "pipe"] });
+            attempt.follower = follower;
+            let out = "";
+            let err = "";
+            follower.stdout!.on("data", (chunk: Buffer) => { out += chunk.toString(); });
+            follower.stderr!.on("data", (chunk: Buffer) => { err += chunk.toString(); });
+            await new Promise<void>((resolve) => follower.on("close", () => resolve()));
+            if (out !== "") {
+                attempt.log = out;
+                return;
+            }
+            // No pod yet, or its container still being created: ask again.
+            await sleep(/waiting to start|not found|no pods|timed out/i.test(err) ? 300 : 1_000);
+        }
+    })();
+    let status: Record<string, any>;
+    try {
+        status = await eventually(`Job ${BOOTSTRAP} finished`, timeoutMs, async () => {
+            const current = (await cluster.json(["-n", NAMESPACE, "get", "job", BOOTSTRAP])).status ?? {};
+            const finished = (current.conditions ?? []).some((c: any) => ["Complete", "Failed"].includes(c.type) && c.status === "True");
+            return finished ? current : undefined;
+        }, 1_000);
+    } finally {
+        attempt.done = true;
+        await Promise.race([followed, sleep(5_000)]);
+        attempt.follower?.kill();
+    }
     let log = await cluster.kubectl(["-n", NAMESPACE, "logs", `job/${BOOTSTRAP}`, "-c", "bootstrap"]);
     const complete = (status.conditions ?? []).some((c: any) => c.type === "Complete" && c.status === "True");
     expect({ complete, succeeded: status.succeeded, failed: status.failed ?? 0, log }).toEqual({ complete: true, succeeded: 1, failed: 0, log: expect.any(String) });
-    // restartPolicy OnFailure restarts a failed container in the same pod: keep what the earlier attempt said too.
     const pod = (await cluster.json(["-n", NAMESPACE, "get", "pods", "--selector", `job-name=${BOOTSTRAP}`])).items[0];
     const restarts: number = pod?.status?.containerStatuses?.[0]?.restartCount ?? 0;
     if (restarts > 0) {
-        const previous = await cluster.kubectl(["-n", NAMESPACE, "logs", pod.metadata.name, "-c", "bootstrap", "--previous"]).catch((error: Error) => error.message);
         const reason = JSON.stringify(pod.status.containerStatuses[0].lastState ?? {});
-        console.log(`bootstrap Job: the container restarted ${restarts} time(s); last state ${reason}; the previous attempt's log:\n${previous}`);
-        log = `${previous}\n${log}`;
+        console.log(`bootstrap Job: the container restarted ${restarts} time(s); last state ${reason}; the first attempt's log:\n${attempt.log}`);
+        log = `${attempt.log}\n${log}`;
     }
     return log;
+}
+
+/** Applies a Job, waits until it completes or fails, and returns whether it completed and its container's log. */
+async function runJob(job: Record<string, any>, timeoutMs: number): Promise<{ complete: boolean; log: string }> {
+    const name: string = job.metadata.name;
+    await cluster.apply([job]);
+    const status = await eventually(`Job ${name} finished`, timeoutMs, async () => {
+        const current = (await cluster.json(["-n", NAMESPACE, "get", "job", name])).status ?? {};
+        return (current.conditions ?? []).some((c: any) => ["Complete", "Failed"].includes(c.type) && c.status === "True") ? current : undefined;
+    }, 1_000);
+    const complete = (status.conditions ?? []).some((c: any) => c.type === "Complete" && c.status === "True");
+    return { complete, log: await cluster.kubectl(["-n", NAMESPACE, "logs", `job/${name}`]) };
+}
+
+/** Every key of the cluster and its value, read from each master serving slots (SCAN, then GET one by one). */
+async function everyEntry(ip: string): Promise<Map<string, string>> {
+    const masters = (await clusterNodes(ip)).filter((n) => n.flags.includes("master") && n.slots.length > 0);
+    const entries = new Map<string, string>();
+    for (const master of masters) {
+        await onNode(master.address.split(":")[0], async (redis) => {
+            let cursor = "0";
+            do {
+                const [next, keys] = await redis.scan(cursor, "COUNT", 1000);
+                cursor = next;
+                const values = await redis.pipeline(keys.map((key) => ["get", key])).exec();
+                keys.forEach((key, i) => entries.set(key, String(values![i][1])));
+            } while (cursor !== "0");
+        });
+    }
+    return entries;
 }
 
 /** Every string inside a parsed object, for searching values that JSON or YAML text would escape. */
@@ -671,16 +747,16 @@ describe("prod shape: 3 masters x 1 replica, then 4", () => {
         await cluster.waitReady(NAMESPACE, NODES_SELECTOR, 6, 300_000);
         const restored = await eventually("one master per node again after the node's return", 120_000, async () => {
             const back = await nodePods();
-            const seen = await clusterNodes(back[0].ip);
-            const masters = seen.filter((n) => n.flags.includes("master") && n.slots.length > 0);
+            const seen = await settledView(async () => back[0].ip, 3, 1, 5_000).catch(() => undefined);
+            const masters = (seen ?? []).filter((n) => n.flags.includes("master"));
             const nodesOfMasters = new Set(masters.map((m) => back.find((p) => `${p.ip}:${CLIENT_PORT}` === m.address)?.node));
-            return seen.length === 6 && masters.length === 3 && nodesOfMasters.size === 3 && seen.every((n) => n.linkState === "connected" && !n.flags.some((f) => f.startsWith("fail"))) ? seen : undefined;
+            return seen && nodesOfMasters.size === 3 ? seen : undefined;
         }, 1_000);
         expect(await shardPlacement(restored)).toEqual({ masterNodes: [...NODES], sharedWithMaster: [] });
     });
 
     it("heals when every pod comes back on a new address, with every key (replayed from the AOF)", async () => {
-        const before = topology(await clusterNodes((await ips())[0]));
+        const before = topology(await settledView(async () => (await ips())[0], 3, 1));
         const old = await nodePods();
         await sleep(1500); // appendfsync everysec
 
@@ -699,11 +775,14 @@ describe("prod shape: 3 masters x 1 replica, then 4", () => {
                 return whole && seen.map((n) => n.address).sort().join() === addresses;
             }, 500).catch(async (error: Error) => Promise.reject(new Error(`${error.message}\nexpected ${addresses}\n${pod.name}'s last view:\n${compactView(seen)}\n${await healDiagnosis(back)}`)));
         }
-        console.log(`prod shape: all 6 pods SIGKILLed and recreated on new IPs; all Ready (kubelet) ${readyAfter} ms and whole ${Date.now() - restarted} ms after their nodes were uncordoned`);
-        expect(topology(await clusterNodes(back[0].ip))).toEqual(before);
-        for (const pod of pods) {
-            expect(await podLog(pod)).toMatch(/DB loaded from append only file/);
+        const wholeAfter = Date.now() - restarted;
+        expect(topology(await settledView(async () => back[0].ip, 3, 1))).toEqual(before);
+        const logs = await Promise.all(pods.map(podLog));
+        for (const log of logs) {
+            expect(log).toMatch(/DB loaded from append only file/);
         }
+        const repointed = logs.filter((log) => /start\.sh: replicating from \S+, but the cluster has master \S+ at \S+: CLUSTER REPLICATE/.test(log)).length;
+        console.log(`prod shape: all 6 pods SIGKILLed and recreated on new IPs; all Ready (kubelet) ${readyAfter} ms and whole ${wholeAfter} ms after their nodes were uncordoned; ${repointed} replica link(s) re-pointed to the master's new address`);
         await allKeysReadable(() => clusterClient(back.map((p) => p.ip)), "prod", 30_000);
     });
 
@@ -747,10 +826,10 @@ describe("prod shape: 3 masters x 1 replica, then 4", () => {
     });
 
     it("leaves the cluster untouched when the bootstrap runs again", async () => {
-        const before = topology(await clusterNodes((await ips())[0]));
+        const before = topology(await settledView(async () => (await ips())[0], 3, 1));
         const log = await runBootstrap(objects.job);
         expect(log).toContain("every node already belongs to the cluster: no node to join");
-        expect(topology(await clusterNodes((await ips())[0]))).toEqual(before);
+        expect(topology(await settledView(async () => (await ips())[0], 3, 1))).toEqual(before);
         const seeds = await ips();
         await allKeysReadable(() => clusterClient(seeds), "prod", 10_000);
     });
@@ -820,7 +899,7 @@ describe("prod shape: 3 masters x 1 replica, then 4", () => {
         const lastOutputs = { redisMasters: 4, redisReplicasPerMaster: 1 };
         const wanted = { masters: 3, replicasPerMaster: 1 };
         const before = await statefulSetNow();
-        const topologyBefore = topology(await clusterNodes((await ips())[0]));
+        const topologyBefore = topology(await settledView(async () => (await ips())[0], 4, 1));
         const refused = nodeRemovalProblems(lastOutputs, wanted, "prod", before.drained);
         expect(refused).toHaveLength(1);
         expect(refused[0]).toMatch(/^bss:redis\.masters cannot go from 4 to 3 while the pods the StatefulSet would delete \(redis-cluster-6, redis-cluster-7\) .*run `npm run redis:drain -- --stack prod --masters 3 --replicas-per-master 1` first/);
@@ -870,5 +949,56 @@ describe("prod shape: 3 masters x 1 replica, then 4", () => {
         expect((await shardPlacement(nodes)).sharedWithMaster).toEqual([]);
         expect(nodes.filter((n) => n.flags.includes("slave")).map((r) => r.masterId).sort()).toEqual(nodes.filter((n) => n.flags.includes("master")).map((m) => m.id).sort());
         await allKeysReadable(() => clusterClient(after.map((p) => p.ip)), "prod", 30_000);
+    });
+
+    it("backs up every master from the CronJob's template onto the PVC, and the README's restore Job brings every key back into the emptied cluster", async () => {
+        const backupObjects = clusterManifests(await renderForCluster("prod", testStack("prod", fields)))
+            .filter((m) => String(m.metadata?.name ?? "").startsWith("redis-backup") && m.kind !== "NetworkPolicy");
+        expect(backupObjects.map((m) => `${m.kind}/${m.metadata.name}`).sort()).toEqual(["ConfigMap/redis-backup-scripts", "CronJob/redis-backup", "PersistentVolumeClaim/redis-backups"]);
+        await cluster.apply(backupObjects);
+        const seed = (await ips())[0];
+        const entries = await everyEntry(seed);
+        expect(entries.size).toBeGreaterThan(KEY_COUNT);
+
+        // The README's "a backup now": a Job from the CronJob's template.
+        const backupStarted = Date.now();
+        await cluster.kubectl(["-n", NAMESPACE, "create", "job", "redis-backup-now", "--from=cronjob/redis-backup"]);
+        const backedUp = await eventually("Job redis-backup-now finished", 180_000, async () => {
+            const conditions = (await cluster.json(["-n", NAMESPACE, "get", "job", "redis-backup-now"])).status?.conditions ?? [];
+            return conditions.find((c: any) => ["Complete", "Failed"].includes(c.type) && c.status === "True")?.type;
+        }, 1_000);
+        const backupLog = await cluster.kubectl(["-n", NAMESPACE, "logs", "job/redis-backup-now"]);
+        const backupMs = Date.now() - backupStarted;
+        expect({ backedUp, backupLog }).toEqual({ backedUp: "Complete", backupLog: expect.stringMatching(/backup \d{8}T\d{6}Z complete: 3 masters/) });
+        const stamp = /backup (\d{8}T\d{6}Z) complete/.exec(backupLog)![1];
+
+        // The files as the PVC holds them (the test cluster's volumes are host directories).
+        const claim = await cluster.json(["-n", NAMESPACE, "get", "pvc", "redis-backups"]);
+        const volume = await cluster.json(["get", "pv", claim.spec.volumeName]);
+        const run = path.join(volume.spec.hostPath.path, stamp);
+        expect(fs.readdirSync(volume.spec.hostPath.path)).toEqual([stamp]);
+        const manifest = fs.readFileSync(path.join(run, "manifest"), "utf8").trim().split("\n").map((line) => line.split(" "));
+        const masters = (await clusterNodes(seed)).filter((n) => n.flags.includes("master") && n.slots.length > 0);
+        expect(manifest.map(([id]) => id).sort()).toEqual(masters.map((m) => m.id).sort());
+        expect(manifest.map(([id, , , ...ranges]) => `${id} ${ranges.join(" ")}`).sort()).toEqual(masters.map((m) => `${m.id} ${m.slots.join(" ")}`).sort());
+        expect(manifest.reduce((sum, [, , keys]) => sum + Number(keys), 0)).toBe(entries.size);
+        for (const [id] of manifest) {
+            expect(fs.readFileSync(path.join(run, `${id}.rdb`)).subarray(0, 5).toString()).toBe("REDIS");
+        }
+
+        // A loss: every master emptied (their replicas follow), then the restore Job of the README's step 3.
+        await Promise.all(masters.map((m) => onNode(m.address.split(":")[0], (r) => r.flushall())));
+        expect((await everyEntry(seed)).size).toBe(0);
+        const cronJob = await cluster.json(["-n", NAMESPACE, "get", "cronjob", "redis-backup"]);
+        const restoreSpec = cronJob.spec.jobTemplate.spec;
+        restoreSpec.template.spec.containers[0].command = ["/opt/redis-backup/restore.sh", `/backups/${stamp}`, "redis-cluster:7000"];
+        const restoreStarted = Date.now();
+        const restored = await runJob({ apiVersion: "batch/v1", kind: "Job", metadata: { name: "redis-restore", namespace: NAMESPACE }, spec: restoreSpec }, 300_000);
+        const restoreMs = Date.now() - restoreStarted;
+        expect(restored).toEqual({ complete: true, log: expect.stringContaining(`restored ${entries.size} keys from /backups/${stamp} into redis-cluster:7000`) });
+        const back = await everyEntry(seed);
+        expect([...back.entries()].sort()).toEqual([...entries.entries()].sort());
+        console.log(`prod shape: backup of 3 masters (${entries.size} keys) by a Job from the CronJob in ${backupMs} ms; every master emptied, the restore Job brought all ${back.size} keys back in ${restoreMs} ms`);
+        await cluster.kubectl(["-n", NAMESPACE, "delete", "job", "redis-backup-now", "redis-restore", "--wait=true"]);
     });
 });
