@@ -16,6 +16,11 @@ export class KafkaWireReader {
         return at;
     }
 
+    /** A BOOLEAN: one byte, anything but 0 is true. */
+    boolean(what: string): boolean {
+        return this.bytes[this.take(1, what)] !== 0;
+    }
+
     int16(what: string): number {
         return this.bytes.readInt16BE(this.take(2, what));
     }
@@ -39,6 +44,11 @@ export class KafkaWireReader {
             }
         }
         throw new Error(`${this.response} response has an overlong varint for ${what}`);
+    }
+
+    /** Bytes not read yet: a parser that read every field it knows and finds some left misread the frame. */
+    remaining(): number {
+        return this.bytes.length - this.offset;
     }
 
     skip(count: number, what: string): void {

@@ -5,8 +5,9 @@
  */
 import { ConfigResourceTypes, ConfigSource, Kafka, logLevel } from "kafkajs";
 import type { TopicSettings } from "../../settings";
-import { isUnreachable, messageOf, withTimeout } from "./bounded";
-import { brokerView, BrokerView } from "./kafka-metadata";
+import { isUnreachable, messageOf, UnreachableError, withTimeout } from "./bounded";
+import type { MetadataTopic } from "../../components/shared/kafka-metadata";
+import { brokerView, BrokerView, topicMetadata } from "./kafka-metadata";
 import { describeQuorum, QuorumView } from "./kafka-quorum";
 import { CONTROLLER_NODE_ID_BASE, MetadataMode } from "../../settings/kafka";
 import { CheckResult, Status } from "./report";
@@ -33,6 +34,11 @@ export interface ObservedPartition {
 export interface ObservedTopic {
     name: string;
     partitions: ObservedPartition[];
+    /**
+     * The error Kafka's metadata answer gives for the whole topic, named and explained (its partitions are then not
+     * known). Absent when the topic was listed without one.
+     */
+    error?: string;
     /** Effective config of a declared topic: value and where Kafka says it comes from. Absent for other topics. */
     config?: Record<string, { value: string; source: ConfigSource }>;
 }
@@ -81,6 +87,9 @@ function topicRow(declared: TopicSettings, observed: ObservedTopic | undefined):
     const check = topicCheck(declared.name);
     if (!observed) {
         return row(check, "fail", `missing (declared: ${declared.partitions} partitions, replication ${declared.replicationFactor})`);
+    }
+    if (observed.error !== undefined) {
+        return row(check, "fail", `listed with ${observed.error}: partitions and replication not known`);
     }
     const problems: string[] = [];
     if (observed.partitions.length !== declared.partitions) {
@@ -158,12 +167,15 @@ export function evaluateKafka(expected: KafkaExpectation, observed: KafkaObserva
     const partitions = topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, ...p })));
     const underReplicated = partitions.filter((p) => p.leader >= 0 && p.isr.length < p.replicas.length);
     const offline = partitions.filter((p) => p.leader < 0);
+    // A topic listed with an error hides its partitions: neither count can be called clean while one is unknown.
+    const unlisted = topics.filter((t) => t.error !== undefined);
+    const unlistedNote = unlisted.length === 0 ? "" : `; partitions not listed for ${list(unlisted.map((t) => `${t.name} (${t.error})`), 3)}`;
     rows.push(underReplicated.length === 0
-        ? row(CHECKS.underReplicated, "ok", `0 of ${partitions.length} partitions`)
-        : row(CHECKS.underReplicated, "fail", `${underReplicated.length} of ${partitions.length}: ${list(underReplicated.map((p) => `${p.topic}/${p.partitionId} (ISR ${p.isr.join(",")} of ${p.replicas.join(",")})`), 5)}`));
+        ? row(CHECKS.underReplicated, unlisted.length === 0 ? "ok" : "fail", `0 of ${partitions.length} partitions${unlistedNote}`)
+        : row(CHECKS.underReplicated, "fail", `${underReplicated.length} of ${partitions.length}: ${list(underReplicated.map((p) => `${p.topic}/${p.partitionId} (ISR ${p.isr.join(",")} of ${p.replicas.join(",")})`), 5)}${unlistedNote}`));
     rows.push(offline.length === 0
-        ? row(CHECKS.offline, "ok", `0 of ${partitions.length} partitions`)
-        : row(CHECKS.offline, "fail", `${offline.length} of ${partitions.length} without a leader: ${list(offline.map((p) => `${p.topic}/${p.partitionId}`), 5)}`));
+        ? row(CHECKS.offline, unlisted.length === 0 ? "ok" : "fail", `0 of ${partitions.length} partitions${unlistedNote}`)
+        : row(CHECKS.offline, "fail", `${offline.length} of ${partitions.length} without a leader: ${list(offline.map((p) => `${p.topic}/${p.partitionId}`), 5)}${unlistedNote}`));
 
     for (const declared of expected.topics) {
         rows.push(topicRow(declared, topics.find((t) => t.name === declared.name)));
@@ -205,7 +217,101 @@ export function quorumRow(controllers: number, quorum: KafkaObservation["quorum"
         : row(CHECKS.quorum, "fail", `${problems.join("; ")} (${shape})`);
 }
 
-/** Reads what `evaluateKafka` needs from the brokers at `bootstrap`, each step within `timeoutMs`. */
+/** Kafka's error codes a Metadata v1 answer can carry for a whole topic, and what each means for the operator. */
+const TOPIC_ERRORS: Record<number, string> = {
+    3: "UNKNOWN_TOPIC_OR_PARTITION: the broker does not know the topic (being deleted, or not yet in its metadata)",
+    5: "LEADER_NOT_AVAILABLE: the topic has no partition leaders yet (being created, or an election under way)",
+    17: "INVALID_TOPIC_EXCEPTION: the topic's name is not a valid Kafka topic name",
+    29: "TOPIC_AUTHORIZATION_FAILED: verify's client may not describe the topic",
+};
+
+/** A topic-level error code as a topic row says it. */
+export function describeTopicError(code: number): string {
+    return `error ${code} ${TOPIC_ERRORS[code] ?? "(a Kafka error code Metadata answers do not usually carry for a topic)"}`;
+}
+
+/** LEADER_NOT_AVAILABLE at partition level: the partition is offline. */
+const LEADER_NOT_AVAILABLE = 5;
+
+/** The Metadata v1 topics as `evaluateKafka` reads them. Pure. */
+export function observedTopics(listed: readonly MetadataTopic[]): ObservedTopic[] {
+    return listed.map((t) => ({
+        name: t.name,
+        // Brokers answer v1 with leader -1 alongside LEADER_NOT_AVAILABLE; the code is what Kafka promises.
+        partitions: t.partitions.map((p) => ({ partitionId: p.partitionId, leader: p.errorCode === LEADER_NOT_AVAILABLE ? -1 : p.leader, replicas: p.replicas, isr: p.isr })),
+        ...(t.errorCode !== 0 ? { error: describeTopicError(t.errorCode) } : {}),
+    }));
+}
+
+/**
+ * Every topic from the first of `reachable` that answers the all-topics Metadata request, trying them in order
+ * within `timeoutMs` in all. Rejects naming every address tried; with an UnreachableError when none answered at all.
+ */
+async function readTopics(reachable: readonly string[], timeoutMs: number): Promise<MetadataTopic[]> {
+    const deadline = Date.now() + timeoutMs;
+    const failures: { address: string; error: unknown }[] = [];
+    for (const address of reachable) {
+        const left = deadline - Date.now();
+        if (left <= 0) {
+            break;
+        }
+        try {
+            return await topicMetadata(address, left);
+        } catch (error) {
+            failures.push({ address, error });
+        }
+    }
+    const tried = failures.map((f) => `${f.address} (${messageOf(f.error)})`).join("; ");
+    const untried = reachable.slice(failures.length);
+    const message = `no broker answered the all-topics Metadata request within ${timeoutMs} ms: ${tried || "none tried"}${untried.length > 0 ? `; not tried in time: ${untried.join(", ")}` : ""}`;
+    throw failures.every((f) => isUnreachable(f.error)) ? new UnreachableError(message) : new Error(message);
+}
+
+/**
+ * The topic kafkajs's own metadata refreshes should ask about: a declared one if any has every partition led, else
+ * any such topic. kafkajs sends its metadata request for "no topic of its own" as null, i.e. every topic, and
+ * refuses the whole answer over one leaderless partition; its describeConfigs refreshes first. Pure.
+ */
+export function metadataAnchor(topics: readonly ObservedTopic[], declared: readonly string[]): string | undefined {
+    const led = (t: ObservedTopic) => t.error === undefined && t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0);
+    return (topics.find((t) => declared.includes(t.name) && led(t)) ?? topics.find(led))?.name;
+}
+
+/**
+ * The effective config of each of `topics` (all present), through kafkajs's DescribeConfigs within `timeoutMs`.
+ * `anchor` (see `metadataAnchor`) is made the client's own topic first, so the refresh describeConfigs does skips
+ * any offline partition elsewhere.
+ */
+async function describeTopicConfigs(reachable: readonly string[], topics: readonly string[], anchor: string | undefined, timeoutMs: number): Promise<Map<string, NonNullable<ObservedTopic["config"]>>> {
+    const kafka = new Kafka({
+        clientId: "bss-verify",
+        brokers: [...reachable],
+        connectionTimeout: Math.min(3000, timeoutMs),
+        requestTimeout: timeoutMs,
+        retry: { retries: 1, initialRetryTime: 200, maxRetryTime: 1000 },
+        logLevel: logLevel.NOTHING,
+    });
+    const admin = kafka.admin();
+    try {
+        const configs = await withTimeout((async () => {
+            await admin.connect();
+            if (anchor !== undefined) {
+                // A read whose side effect is wanted: kafkajs adds the topic to the ones its metadata refreshes name.
+                await admin.fetchTopicOffsets(anchor);
+            }
+            return admin.describeConfigs({ resources: topics.map((name) => ({ type: ConfigResourceTypes.TOPIC, name })), includeSynonyms: false });
+        })(), timeoutMs, `Kafka at ${reachable.join(", ")}`);
+        return new Map(configs.resources.map((r) => [r.resourceName, Object.fromEntries(r.configEntries.map((e) => [e.configName, { value: e.configValue, source: e.configSource }]))]));
+    } finally {
+        await withTimeout(admin.disconnect(), 2000, "the Kafka admin client's disconnect").catch(() => undefined);
+    }
+}
+
+/**
+ * Reads what `evaluateKafka` needs from the brokers at `bootstrap`, each step within `timeoutMs`: the partitions
+ * from the plain all-topics Metadata request (a leaderless partition is leader -1 there), the declared topics'
+ * configs through kafkajs.
+ */
 export async function observeKafka(bootstrap: readonly string[], declaredTopics: readonly string[], timeoutMs: number, metadata: MetadataMode = "zookeeper"): Promise<KafkaObservation> {
     const views = await Promise.all(bootstrap.map((address) => brokerView(address, timeoutMs).catch((error) => ({
         address, error: messageOf(error), unreachable: isUnreachable(error),
@@ -214,41 +320,17 @@ export async function observeKafka(bootstrap: readonly string[], declaredTopics:
     if (reachable.length === 0) {
         return { views, topics: { error: "no broker answered", unreachable: true }, ...(metadata === "kraft" ? { quorum: { error: "no broker answered", unreachable: true } } : {}) };
     }
-    const kafka = new Kafka({
-        clientId: "bss-verify",
-        brokers: reachable,
-        connectionTimeout: Math.min(3000, timeoutMs),
-        requestTimeout: timeoutMs,
-        retry: { retries: 1, initialRetryTime: 200, maxRetryTime: 1000 },
-        logLevel: logLevel.NOTHING,
-    });
-    const admin = kafka.admin();
     const quorum = metadata !== "kraft" ? undefined : await describeQuorum(reachable[0], timeoutMs).catch((error) => ({ error: messageOf(error), unreachable: isUnreachable(error) }));
     try {
-        const topics = await withTimeout((async (): Promise<ObservedTopic[]> => {
-            await admin.connect();
-            // The admin client never asks the broker to auto-create a topic it describes (allowAutoTopicCreation off).
-            const metadata = await admin.fetchTopicMetadata();
-            const present = metadata.topics.map((t) => t.name).filter((name) => declaredTopics.includes(name));
-            const configs = present.length === 0 ? { resources: [] } : await admin.describeConfigs({
-                resources: present.map((name) => ({ type: ConfigResourceTypes.TOPIC, name })),
-                includeSynonyms: false,
-            });
-            return metadata.topics.map((t) => {
-                const described = configs.resources.find((r) => r.resourceName === t.name);
-                return {
-                    name: t.name,
-                    partitions: t.partitions.map((p) => ({ partitionId: p.partitionId, leader: p.leader, replicas: p.replicas, isr: p.isr })),
-                    ...(described ? {
-                        config: Object.fromEntries(described.configEntries.map((e) => [e.configName, { value: e.configValue, source: e.configSource }])),
-                    } : {}),
-                };
-            });
-        })(), timeoutMs, `Kafka at ${reachable.join(", ")}`);
-        return { views, topics, ...(quorum ? { quorum } : {}) };
+        const topics = observedTopics(await readTopics(reachable, timeoutMs));
+        const present = topics.map((t) => t.name).filter((name) => declaredTopics.includes(name));
+        const configs = present.length === 0 ? new Map() : await describeTopicConfigs(reachable, present, metadataAnchor(topics, declaredTopics), timeoutMs);
+        return {
+            views,
+            topics: topics.map((t) => (configs.has(t.name) ? { ...t, config: configs.get(t.name) } : t)),
+            ...(quorum ? { quorum } : {}),
+        };
     } catch (error) {
         return { views, topics: { error: messageOf(error), unreachable: isUnreachable(error) }, ...(quorum ? { quorum } : {}) };
-    } finally {
-        await withTimeout(admin.disconnect(), 2000, "the Kafka admin client's disconnect").catch(() => undefined);
     }
 }

@@ -1,6 +1,6 @@
 import { ConfigSource } from "kafkajs";
 import { loadSettings } from "../../settings";
-import { evaluateKafka, KafkaObservation, kafkaCheckNames, ObservedTopic } from "../../scripts/verify/kafka";
+import { describeTopicError, evaluateKafka, KafkaObservation, kafkaCheckNames, ObservedTopic, observedTopics } from "../../scripts/verify/kafka";
 
 const settings = loadSettings({ "bss:environment": "dev" }, "dev");
 const expected = { brokers: 3, topics: settings.topics };
@@ -61,6 +61,49 @@ describe("Kafka checks", () => {
         const rows = byCheck(evaluateKafka(expected, observed));
         expect(rows["under-replicated partitions"]).toMatchObject({ status: "fail", detail: "1 of 34: bss.events/1 (ISR 1 of 0,1,2)" });
         expect(rows["offline partitions"]).toMatchObject({ status: "fail", detail: "1 of 34 without a leader: __consumer_offsets/0" });
+    });
+
+    it("name a leaderless partition of a declared topic as offline, not under-replicated, and keep every topic row", () => {
+        const observed = healthy();
+        // What the all-topics Metadata answer gives when the partition's only in-sync replica's broker is down.
+        (observed.topics as ObservedTopic[]).find((t) => t.name === "bss.events")!.partitions[2] = { partitionId: 2, leader: -1, replicas: [0, 1, 2], isr: [2] };
+        const rows = evaluateKafka(expected, observed);
+        expect(rows.map((r) => r.check)).toEqual(kafkaCheckNames(settings.topics));
+        expect(byCheck(rows)["offline partitions"]).toMatchObject({ status: "fail", detail: "1 of 34 without a leader: bss.events/2" });
+        expect(byCheck(rows)["under-replicated partitions"]).toMatchObject({ status: "ok", detail: "0 of 34 partitions" });
+        expect(byCheck(rows)["topic bss.events"]).toMatchObject({ status: "ok", detail: "3 partitions, replication 3, 3 configs as declared" });
+        expect(rows.filter((r) => r.status !== "ok").map((r) => r.check)).toEqual(["offline partitions"]);
+    });
+
+    it("say what a topic-level metadata error means instead of dropping the topic, and count nothing as clean around it", () => {
+        const observed = healthy();
+        const topics = observed.topics as ObservedTopic[];
+        const events = topics.find((t) => t.name === "bss.events")!;
+        events.partitions = [];
+        events.error = describeTopicError(3);
+        topics.push({ name: "bss.unplanned", partitions: [], error: describeTopicError(5) });
+        const rows = byCheck(evaluateKafka(expected, observed));
+        expect(rows["topic bss.events"]).toMatchObject({ status: "fail", detail: "listed with error 3 UNKNOWN_TOPIC_OR_PARTITION: the broker does not know the topic (being deleted, or not yet in its metadata): partitions and replication not known" });
+        const unlisted = "partitions not listed for bss.events (error 3 UNKNOWN_TOPIC_OR_PARTITION: the broker does not know the topic (being deleted, or not yet in its metadata)), bss.unplanned (error 5 LEADER_NOT_AVAILABLE: the topic has no partition leaders yet (being created, or an election under way))";
+        expect(rows["offline partitions"]).toMatchObject({ status: "fail", detail: `0 of 31 partitions; ${unlisted}` });
+        expect(rows["under-replicated partitions"]).toMatchObject({ status: "fail", detail: `0 of 31 partitions; ${unlisted}` });
+        expect(rows["undeclared topics"]).toMatchObject({ status: "warn", detail: expect.stringMatching(/: bss\.unplanned$/) });
+        expect(rows["topic bss.order.events"].status).toBe("ok");
+    });
+
+    it("read Metadata v1 topics: LEADER_NOT_AVAILABLE on a partition is leader -1, a topic error is named, an unknown code says so", () => {
+        expect(observedTopics([
+            { errorCode: 0, name: "bss.events", isInternal: false, partitions: [
+                { errorCode: 0, partitionId: 0, leader: 1, replicas: [1], isr: [1] },
+                { errorCode: 5, partitionId: 1, leader: 2, replicas: [2], isr: [2] },
+            ] },
+            { errorCode: 29, name: "bss.secret", isInternal: false, partitions: [] },
+            { errorCode: 87, name: "bss.odd", isInternal: false, partitions: [] },
+        ])).toEqual([
+            { name: "bss.events", partitions: [{ partitionId: 0, leader: 1, replicas: [1], isr: [1] }, { partitionId: 1, leader: -1, replicas: [2], isr: [2] }] },
+            { name: "bss.secret", partitions: [], error: "error 29 TOPIC_AUTHORIZATION_FAILED: verify's client may not describe the topic" },
+            { name: "bss.odd", partitions: [], error: "error 87 (a Kafka error code Metadata answers do not usually carry for a topic)" },
+        ]);
     });
 
     it("list drift on a declared topic: partitions, replication, a changed value, a key set outside the stack", () => {

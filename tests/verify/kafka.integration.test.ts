@@ -6,6 +6,7 @@
  */
 import { Admin, ConfigResourceTypes, Kafka, logLevel } from "kafkajs";
 import { RunningKafkaCluster, startKafkaCluster } from "../kafka/cluster-harness";
+import { eventually } from "../helpers/test-cluster";
 import { parseArgs, verifyStack } from "../../scripts/verify/cli";
 import { CheckResult, VerifyReport } from "../../scripts/verify/report";
 import { runVerifyCli } from "./run-cli";
@@ -115,5 +116,47 @@ describe("verify on real Kafka (dev stack)", () => {
         expect(rows["under-replicated partitions"]).toMatchObject({ status: "fail", detail: expect.stringMatching(/^\d+ of \d+: /) });
         expect(rows["offline partitions"].status).toBe("ok");
         expect(report.ok).toBe(false);
+    });
+
+    it("reports a partition whose only replica's broker is stopped as offline, naming it, with every topic row read", async () => {
+        // Only the highest broker can be kept down; the stopped-broker test above may have left it so.
+        const id = cluster.brokers - 1;
+        if (!(await cluster.pod(cluster.brokerPod(id)))) {
+            await cluster.restartBroker(id);
+        }
+        const topic = "bss.single-replica";
+        await admin.createTopics({ waitForLeaders: true, topics: [{ topic, replicaAssignment: [{ partition: 0, replicas: [id] }] }] });
+        try {
+            await cluster.killBroker(id, "SIGTERM");
+            // The controller marks the partition leaderless once the broker's controlled shutdown ends.
+            const deadline = Date.now() + 60_000;
+            let report: VerifyReport;
+            for (;;) {
+                report = await verifyStack(parseArgs(["--stack", "dev", "--only", "kafka", "--timeout-ms", "3000"]));
+                if (report.checks.find((c) => c.check === "offline partitions")!.status === "fail" || Date.now() > deadline) {
+                    break;
+                }
+                await new Promise((resolve) => setTimeout(resolve, 1000));
+            }
+            const rows = Object.fromEntries(report.checks.map((c) => [c.check, c]));
+            expect(rows["offline partitions"]).toMatchObject({ status: "fail", detail: expect.stringMatching(/^1 of \d+ without a leader: bss\.single-replica\/0$/) });
+            const topicRows = report.checks.filter((c) => c.check.startsWith("topic "));
+            expect(topicRows).toHaveLength(10);
+            expect(topicRows.filter((c) => c.status !== "ok")).toEqual([]);
+            expect(rows["under-replicated partitions"]).toMatchObject({ status: "fail", detail: expect.stringMatching(/^\d+ of \d+: /) });
+            expect(rows["undeclared topics"]).toMatchObject({ status: "warn", detail: expect.stringContaining(topic) });
+            expect(report.checks.filter((c) => c.status === "unreachable")).toEqual([]);
+
+            const table = await runVerifyCli(["--stack", "dev", "--only", "kafka", "--timeout-ms", "3000"]);
+            console.log(`verify --stack dev --only kafka with broker ${id} stopped and ${topic} (one replica, on broker ${id}):\n${table.stdout}`);
+            expect(table.code).toBe(1);
+            expect(table.stdout).toMatch(/offline partitions\s+fail\s+1 of \d+ without a leader: bss\.single-replica\/0\n/);
+            expect(table.stdout).not.toContain("unreachable");
+        } finally {
+            // Deleting waits for the replica's broker in ZooKeeper mode: bring it back first.
+            await cluster.restartBroker(id);
+            await admin.deleteTopics({ topics: [topic], timeout: 30_000 });
+            await eventually(`${topic} deleted`, 60_000, async () => !(await admin.listTopics()).includes(topic));
+        }
     });
 });
