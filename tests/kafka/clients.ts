@@ -1,7 +1,9 @@
 /**
- * Clients that talk to the cluster from inside its network (the test cluster's client namespace, which resolves
- * cluster DNS names like a client pod): the release's own Java tools and kafkajs scripts.
+ * Clients of the test cluster's Kafka: from inside its network (the test cluster's client namespace, which resolves
+ * cluster DNS names like a client pod) the release's own Java tools and kafkajs scripts; from the host a kafkajs
+ * producer and consumer through the NodePorts.
  */
+import { Kafka } from "kafkajs";
 import { CommandResult } from "../helpers/test-cluster";
 import { KAFKA_CLASSPATH } from "./kafka-home";
 import { RunningKafkaCluster } from "./cluster-harness";
@@ -35,6 +37,38 @@ export async function kafkajsInside<T>(cluster: RunningKafkaCluster, bootstrap: 
             (e) => { process.stderr.write(String(e && e.stack || e)); process.exit(1); });`;
     const result = checked(await cluster.runClient(["node", "-e", program], { timeoutMs: 90_000 }), "kafkajs");
     return JSON.parse(result) as T;
+}
+
+/**
+ * Sends six keyed records (`v0`..`v5`) to `topic` with acks=all, then reads the topic from the beginning in a new
+ * consumer group `groupId`: the values received, sorted. Rejects after 60 s with how many arrived.
+ */
+export async function roundTrip(kafka: Kafka, topic: string, groupId: string): Promise<string[]> {
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic, acks: -1, messages: [0, 1, 2, 3, 4, 5].map((i) => ({ key: `k${i}`, value: `v${i}` })) });
+    await producer.disconnect();
+    const consumer = kafka.consumer({ groupId });
+    await consumer.connect();
+    const received: string[] = [];
+    try {
+        await consumer.subscribe({ topic, fromBeginning: true });
+        await new Promise<void>((resolve, reject) => {
+            const timer = setTimeout(() => reject(new Error(`received only ${received.length} of 6 messages`)), 60_000);
+            void consumer.run({
+                eachMessage: async ({ message }) => {
+                    received.push(message.value!.toString());
+                    if (received.length === 6) {
+                        clearTimeout(timer);
+                        resolve();
+                    }
+                },
+            });
+        });
+    } finally {
+        await consumer.disconnect();
+    }
+    return received.sort();
 }
 
 function checked(result: CommandResult, what: string): string {

@@ -3,7 +3,7 @@
  * are, the pods created by the StatefulSet controller and gated by the kubelets' probes.
  */
 import { Kafka, logLevel } from "kafkajs";
-import { kafkajsInside, kafkaTool, zookeeperCli } from "./clients";
+import { kafkajsInside, kafkaTool, roundTrip, zookeeperCli } from "./clients";
 import { eventually } from "../helpers/test-cluster";
 import { RunningKafkaCluster, startKafkaCluster } from "./cluster-harness";
 
@@ -81,29 +81,7 @@ it("advertises EXTERNAL as localhost:9092+i and serves a producer and a consumer
     } finally {
         await admin.disconnect();
     }
-    const producer = kafka.producer();
-    await producer.connect();
-    await producer.send({ topic: "from-the-host", acks: -1, messages: [0, 1, 2, 3, 4, 5].map((i) => ({ key: `k${i}`, value: `v${i}` })) });
-    await producer.disconnect();
-
-    const consumer = kafka.consumer({ groupId: "host-test" });
-    await consumer.connect();
-    await consumer.subscribe({ topic: "from-the-host", fromBeginning: true });
-    const received: string[] = [];
-    await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`received only ${received.length} of 6 messages`)), 60_000);
-        void consumer.run({
-            eachMessage: async ({ message }) => {
-                received.push(message.value!.toString());
-                if (received.length === 6) {
-                    clearTimeout(timer);
-                    resolve();
-                }
-            },
-        });
-    });
-    await consumer.disconnect();
-    expect(received.sort()).toEqual(["v0", "v1", "v2", "v3", "v4", "v5"]);
+    expect(await roundTrip(kafka, "from-the-host", "host-test")).toEqual(["v0", "v1", "v2", "v3", "v4", "v5"]);
 });
 
 describe("readiness probe (components/kafka/probe.sh)", () => {

@@ -10,6 +10,7 @@ import { clusterManifests } from "../helpers/cluster-stack";
 import { RenderedStack, renderIsolated, stackFile } from "../helpers/render";
 import { eventually, LOCAL_IMAGES, TestCluster } from "../helpers/test-cluster";
 import { StackConfig } from "../../render/render";
+import { roundTrip } from "./clients";
 import { assertKafkaFetched, KAFKA_CLASSPATH } from "./kafka-home";
 import { evaluateKafka, observeKafka } from "../../scripts/verify/kafka";
 
@@ -167,28 +168,7 @@ describe("prod shape: 3 controllers (one per node), 3 brokers", () => {
         } finally {
             await admin.disconnect();
         }
-        const producer = kafka.producer();
-        await producer.connect();
-        await producer.send({ topic: "kraft-rf3", acks: -1, messages: [0, 1, 2, 3, 4, 5].map((i) => ({ key: `k${i}`, value: `v${i}` })) });
-        await producer.disconnect();
-        const consumer = kafka.consumer({ groupId: "kraft-test" });
-        await consumer.connect();
-        await consumer.subscribe({ topic: "kraft-rf3", fromBeginning: true });
-        const received: string[] = [];
-        await new Promise<void>((resolve, reject) => {
-            const timer = setTimeout(() => reject(new Error(`received only ${received.length} of 6 messages`)), 60_000);
-            void consumer.run({
-                eachMessage: async ({ message }) => {
-                    received.push(message.value!.toString());
-                    if (received.length === 6) {
-                        clearTimeout(timer);
-                        resolve();
-                    }
-                },
-            });
-        });
-        await consumer.disconnect();
-        expect(received.sort()).toEqual(["v0", "v1", "v2", "v3", "v4", "v5"]);
+        expect(await roundTrip(kafka, "kraft-rf3", "kraft-test")).toEqual(["v0", "v1", "v2", "v3", "v4", "v5"]);
     });
 
     it("keeps a restarted broker's formatted log dir: same directory.id, no second format", async () => {
