@@ -372,7 +372,10 @@ async function runBootstrap(job: Record<string, any>, timeoutMs = 300_000): Prom
             let err = "";
             follower.stdout!.on("data", (chunk: Buffer) => { out += chunk.toString(); });
             follower.stderr!.on("data", (chunk: Buffer) => { err += chunk.toString(); });
-            await new Promise<void>((resolve) => follower.on("close", () => resolve()));
+            await new Promise<void>((resolve) => {
+                follower.on("error", (error) => { err += String(error); resolve(); });
+                follower.on("close", () => resolve());
+            });
             if (out !== "") {
                 attempt.log = out;
                 return;
