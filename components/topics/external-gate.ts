@@ -9,7 +9,7 @@
  * does inside the pod, so the program needs no Kafka client library.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { MetadataResponse, queryMetadata } from "../shared/kafka-metadata";
+import { MetadataResponse, MetadataSilenceError, queryMetadata } from "../shared/kafka-metadata";
 import { messageOnlyRunError } from "./run-error";
 
 const CLIENT_ID = "bss-pulumi-gate";
@@ -42,6 +42,8 @@ export interface ExternalGateOptions {
 
 export const DEFAULT_GATE_TIMEOUT_MS = 180_000;
 
+const NOTHING_COMPLETED = "no request completed within the bound";
+
 /**
  * Waits until, in one round, every address answers a Metadata request that lists every broker id and a
  * controller. Retries every `retryMs` until `timeoutMs`, then fails with a RunError (Pulumi prints its message
@@ -57,7 +59,7 @@ export async function waitForExternalBrokers(options: ExternalGateOptions): Prom
     const retryMs = options.retryMs ?? 2_000;
     const requestTimeoutMs = options.requestTimeoutMs ?? 5_000;
     const deadline = Date.now() + timeoutMs;
-    let lastFailure = "no request completed within the bound";
+    let lastFailure = NOTHING_COMPLETED;
     let correlationId = 0;
     for (let round = 1; ; round++) {
         let open = true;
@@ -76,7 +78,12 @@ export async function waitForExternalBrokers(options: ExternalGateOptions): Prom
                     break;
                 }
             } catch (error) {
-                lastFailure = `${address}: ${(error as Error).message}`;
+                // A request the bound cut short ("no answer within 1 ms") says nothing of the broker: the failure
+                // reported stays what the last whole attempt found.
+                const cutShort = error instanceof MetadataSilenceError && error.timeoutMs < requestTimeoutMs && lastFailure !== NOTHING_COMPLETED;
+                if (!cutShort) {
+                    lastFailure = `${address}: ${(error as Error).message}`;
+                }
                 open = false;
                 break;
             }

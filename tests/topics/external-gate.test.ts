@@ -151,6 +151,14 @@ describe("waitForExternalBrokers", () => {
         expect(b.connections()).toBeGreaterThan(1);
     }, 20_000);
 
+    it("keeps the last whole attempt's failure when the bound cuts the final request short", async () => {
+        // Round 1 at 0 ms: a broker missing; round 2 at about 700 ms has about 300 ms left, less than the 500 ms a
+        // request may take, and meets silence: that says nothing of the broker ("no answer within 300 ms").
+        const a = await start("answer-two", "silent");
+        const error = await waitForExternalBrokers({ servers: [a.address], brokerIds: [0, 1, 2], timeoutMs: 1_000, retryMs: 700, requestTimeoutMs: 500 }).catch((e) => e);
+        expect(error.message).toContain(`last failure: ${a.address} lists broker(s) 0,1, missing 2`);
+    }, 10_000);
+
     it("reports a refused connection", async () => {
         const refused = await closedAddress();
         const refusedError = await waitForExternalBrokers({ servers: [refused], brokerIds: [0], timeoutMs: 3_000, retryMs: 100 }).catch((e) => e);
