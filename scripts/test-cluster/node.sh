@@ -35,6 +35,9 @@ state = "$dir/containerd/state"
 [plugins.'io.containerd.cri.v1.runtime']
   # root here lacks CAP_SYS_RESOURCE: never lower a container's oom_score_adj below the runtime's own.
   restrict_oom_score_adj = true
+  # Pod network namespaces under this node's state, not the host's /run/netns: a node's containerd is SIGKILLed
+  # (node loss, down), so no CNI DEL removes them, and down unmounts what lies under the node's directory.
+  netns_mounts_under_state_dir = true
   [plugins.'io.containerd.cri.v1.runtime'.cni]
     bin_dirs = ["$TC_BIN/cni"]
     conf_dir = "$dir/cni"
@@ -45,11 +48,10 @@ state = "$dir/containerd/state"
       [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]
         BinaryName = "$TC_BIN/runc"
         SystemdCgroup = false
-
-[plugins.'io.containerd.grpc.v1.cri']
-  # Pod network namespaces under this node's state, not the host's /run/netns.
-  netns_mounts_under_state_dir = true
 TOML
+    # containerd ignores a key in the wrong section: check the one down depends on took effect.
+    "$TC_BIN/containerd" --config "$dir/containerd/config.toml" config dump 2>/dev/null | grep -q '^ *netns_mounts_under_state_dir = true$' \
+        || die "$node: containerd's config does not keep pod network namespaces under the node's state"
     cat >"$dir/cni/10-bss.conflist" <<JSON
 {
   "cniVersion": "1.0.0",

@@ -8,7 +8,7 @@ import { Kafka, logLevel } from "kafkajs";
 import * as path from "path";
 import { RenderedStack, ROOT, stackFile } from "../helpers/render";
 import { clusterManifests, renderForCluster } from "../helpers/cluster-stack";
-import { eventually, NODES, PodInfo, TestCluster } from "../helpers/test-cluster";
+import { eventually, hostCommand, NODES, PodInfo, RUN, TestCluster } from "../helpers/test-cluster";
 import { readStackConfigFile, StackConfig } from "../../render/render";
 
 jest.setTimeout(600_000);
@@ -92,6 +92,21 @@ describe("dev stack", () => {
         await cluster.waitReady(NAMESPACE, REDIS, 1);
         const claims = await cluster.json(["-n", NAMESPACE, "get", "pvc"]);
         expect(claims.items.map((c: any) => c.status.phase)).toEqual(claims.items.map(() => "Bound"));
+    });
+
+    it("keeps each pod's network namespace under its node's containerd state, where `down` removes it, and none in the host's /run/netns", async () => {
+        await cluster.waitReady(NAMESPACE, KAFKA, 3);
+        const brokers = await cluster.pods(NAMESPACE, KAFKA);
+        const namespaces = (await hostCommand("findmnt", ["-rn", "-t", "nsfs", "-o", "TARGET"])).split("\n").filter((m) => m !== "");
+        const holders: Record<string, string[]> = {};
+        for (const mount of namespaces) {
+            const addresses = await hostCommand("nsenter", [`--net=${mount}`, "ip", "-o", "-4", "addr", "show"]).catch(() => "");
+            for (const broker of brokers.filter((b) => addresses.includes(`inet ${b.ip}/`))) {
+                (holders[broker.name] ??= []).push(mount);
+            }
+        }
+        expect(Object.fromEntries(brokers.map((b) => [b.name, (holders[b.name] ?? []).map((m) => m.startsWith(`${RUN}/nodes/${b.node}/containerd/state/`))])))
+            .toEqual(Object.fromEntries(brokers.map((b) => [b.name, [true]])));
     });
 
     it("serves Kafka on the host through the NodePorts and kind's port maps (localhost:9092-9094)", async () => {

@@ -14,7 +14,8 @@ import { ROOT } from "./render";
 
 const SCRIPT = path.join(ROOT, "scripts", "test-cluster.sh");
 const BIN = path.join(process.env.TEST_CLUSTER_CACHE ?? path.join(ROOT, ".cache", "test-cluster"), "bin");
-const RUN = process.env.TEST_CLUSTER_RUN ?? "/tmp/bss-test-cluster";
+/** The run directory of scripts/test-cluster.sh: certificates, logs, and each node's containerd and kubelet state. */
+export const RUN = process.env.TEST_CLUSTER_RUN ?? "/tmp/bss-test-cluster";
 export const CLIENT_NETNS = "bsstc-client";
 export const NODES = ["node-a", "node-b", "node-c"] as const;
 export type NodeName = typeof NODES[number];
