@@ -13,7 +13,8 @@ import { clusterManifests, renderForCluster } from "../helpers/cluster-stack";
 import { RenderedStack, stackFile } from "../helpers/render";
 import { CommandResult, eventually, PodInfo, RunOptions, TestCluster } from "../helpers/test-cluster";
 import { StackConfig } from "../../render/render";
-import { assertKafkaFetched } from "./kafka-home";
+import { Kafka, logLevel } from "kafkajs";
+import { assertKafkaFetched, KAFKA_CLASSPATH } from "./kafka-home";
 
 export interface KafkaClusterOptions {
     /** Stack name the render sees; default "dev". */
@@ -61,12 +62,30 @@ export interface RunningKafkaCluster {
     restartBroker(id: number): Promise<void>;
     /** Scales the brokers' StatefulSet (the highest ordinals go first) and waits until the rest are Ready. */
     scaleBrokers(count: number): Promise<void>;
+    /**
+     * Leaves the Kafka as it was started, for the next suite sharing it: every broker running and Ready, and no
+     * topic but Kafka's internal ones, deleted through to ZooKeeper (so the same names can be created again at once).
+     */
+    reset(): Promise<void>;
     /** Removes the stack's namespace, and the cluster when this harness brought it up. Idempotent. */
     stop(): Promise<void>;
 }
 
 const KAFKA = "app.kubernetes.io/name=kafka";
 const ZOOKEEPER = "app.kubernetes.io/name=zookeeper";
+
+/** The brokers' `zookeeper.connect` (chroot included) from the rendered server.properties. */
+function zookeeperConnect(rendered: RenderedStack): string {
+    for (const map of rendered.manifests.filter((m) => m.kind === "ConfigMap")) {
+        for (const text of Object.values<string>(map.data ?? {})) {
+            const connect = /^zookeeper\.connect=(.+)$/m.exec(text)?.[1];
+            if (connect) {
+                return connect;
+            }
+        }
+    }
+    throw new Error("the render has no server.properties with zookeeper.connect");
+}
 
 function brokerEnv(rendered: RenderedStack): Record<string, string> {
     const sts = rendered.manifests.find((m) => m.kind === "StatefulSet" && m.metadata.name === "kafka");
@@ -147,6 +166,33 @@ export async function startKafkaCluster(options: KafkaClusterOptions = {}): Prom
                     const again = now && before && (now.uid !== before.uid || now.restarts > before.restarts);
                     return now?.ready && again && !now.deleting;
                 }, 1_000);
+            },
+            reset: async () => {
+                if ((await cluster.pods(namespace, KAFKA)).filter((p) => !p.deleting).length < brokers) {
+                    await cluster.kubectl(["-n", namespace, "scale", "statefulset", "kafka", `--replicas=${brokers}`]);
+                }
+                await cluster.waitReady(namespace, KAFKA, brokers, readyTimeoutMs);
+                const admin = new Kafka({ clientId: "harness-reset", brokers: externalBootstrap, logLevel: logLevel.NOTHING, retry: { retries: 8 } }).admin();
+                await admin.connect();
+                try {
+                    const topics = (await admin.listTopics()).filter((t) => !t.startsWith("__"));
+                    if (topics.length > 0) {
+                        await admin.deleteTopics({ topics, timeout: 60_000 });
+                    }
+                } finally {
+                    await admin.disconnect();
+                }
+                const connect = zookeeperConnect(rendered);
+                const znodes = async (znode: string) => {
+                    const result = await cluster.runClient(["java", "-Xmx128m", "-cp", KAFKA_CLASSPATH, "org.apache.zookeeper.ZooKeeperMain",
+                        "-server", connect, "ls", znode], { timeoutMs: 60_000 });
+                    const list = /^\[(.*)\]$/m.exec(result.stdout)?.[1];
+                    return list === undefined ? undefined : list.split(", ").filter((t) => t !== "");
+                };
+                await eventually("every deleted topic gone from ZooKeeper", readyTimeoutMs, async () => {
+                    const [left, deleting] = [await znodes("/brokers/topics"), await znodes("/admin/delete_topics")];
+                    return left !== undefined && deleting !== undefined && left.every((t) => t.startsWith("__")) && deleting.length === 0;
+                }, 2_000);
             },
             scaleBrokers: async (count) => {
                 await cluster.kubectl(["-n", namespace, "scale", "statefulset", "kafka", `--replicas=${count}`]);

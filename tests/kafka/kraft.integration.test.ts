@@ -93,7 +93,7 @@ describe("dev shape: 1 controller, 3 brokers", () => {
     it("creates the ten declared topics as the Kafka provider is given them, and describes them back", async () => {
         const topics = rendered.kafkaTopics.topics;
         expect(topics).toHaveLength(10);
-        // The same mapping as tests/topics/topics.integration.test.ts: each kafka.Topic's name, counts and config map.
+        // The same mapping as tests/topics/topics.suite.ts: each kafka.Topic's name, counts and config map.
         const admin = client(rendered, 60_000).admin();
         await admin.connect();
         try {
