@@ -21,7 +21,7 @@ import { serviceDnsNames } from "./components/tls/names";
 import { Akhq } from "./components/akhq";
 import { AKHQ_NAME, AKHQ_PORTS } from "./components/akhq/config";
 import { NetworkPolicies } from "./components/network-policy";
-import { brokerJmxTransformation, Monitoring } from "./components/monitoring";
+import { jmxAgentTransformation, Monitoring } from "./components/monitoring";
 
 const settings = readStackSettings();
 // Before the first resource: every registration waits until the last deployment's partition counts are checked.
@@ -65,8 +65,14 @@ if (settings.networkPolicy.enabled) {
 // bss:kafka.metadata: a KRaft stack has a controller quorum and no ZooKeeper object at all.
 const kraft = settings.kafka.metadata === "kraft";
 const zookeeper = kraft ? undefined : new ZookeeperEnsemble("zookeeper", { namespace: settings.namespace, settings: settings.zookeeper }, { dependsOn: [namespace] });
+// The JMX exporter agent (bss:monitoring.jmxAgent) is added to the brokers' and controllers' StatefulSets by the
+// monitoring module.
+const jmxAgent = settings.monitoring.enabled && settings.monitoring.jmxAgent.mavenRepository !== undefined;
 const controllers = kraft
-    ? new KafkaControllerQuorum("kafka-controller", { namespace: settings.namespace, settings: settings.kafka.controllers!, image: settings.kafka.image }, { dependsOn: [namespace] })
+    ? new KafkaControllerQuorum("kafka-controller", { namespace: settings.namespace, settings: settings.kafka.controllers!, image: settings.kafka.image }, {
+        dependsOn: [namespace],
+        transformations: jmxAgent ? [jmxAgentTransformation(settings.monitoring.jmxAgent, "controller")] : [],
+    })
     : undefined;
 const kafka = new KafkaCluster("kafka", {
     namespace: settings.namespace,
@@ -75,9 +81,7 @@ const kafka = new KafkaCluster("kafka", {
     controllers: controllers && { quorumVoters: controllers.quorumVoters, clusterId: controllers.clusterId },
 }, {
     dependsOn: [namespace, ...(zookeeper ? [zookeeper] : []), ...(controllers ? [controllers] : [])],
-    // The brokers' JMX exporter agent (bss:monitoring.jmxAgent) is added to their StatefulSet by the monitoring module.
-    transformations: settings.monitoring.enabled && settings.monitoring.jmxAgent.mavenRepository !== undefined
-        ? [brokerJmxTransformation(settings.monitoring.jmxAgent)] : [],
+    transformations: jmxAgent ? [jmxAgentTransformation(settings.monitoring.jmxAgent, "kafka")] : [],
 });
 if (settings.monitoring.enabled) {
     new Monitoring("monitoring", {
@@ -85,6 +89,7 @@ if (settings.monitoring.enabled) {
         settings: settings.monitoring,
         inputs: {
             brokers: settings.kafka.brokers, zookeeperReplicas: kraft ? undefined : settings.zookeeper.replicas, redisReplicasPerMaster: settings.redis.replicasPerMaster,
+            kafkaControllers: kraft ? settings.kafka.controllers!.replicas : undefined,
             brokerMinInsyncReplicas: settings.kafka.minInsyncReplicas,
             topicMinInsyncReplicas: Object.fromEntries(settings.topics.map((t) => [t.name, Number(t.config["min.insync.replicas"])])),
         },

@@ -37,10 +37,18 @@ date +%s >"$runtime_dir/started-at"
 
 heap_mb=$((memory_mb * heap_percent / 100))
 echo "kafka-controller-start: $pod is controller node $node_id, heap ${heap_mb}m of ${memory_mb}Mi"
+
+# The Prometheus JMX exporter agent when the monitoring module adds it (KAFKA_JMX_AGENT=<jar>=<port>:<config>).
+agent=()
+if [ -n "${KAFKA_JMX_AGENT:-}" ]; then
+    agent=("-javaagent:$KAFKA_JMX_AGENT")
+fi
+
 exec java \
     "-Xms${heap_mb}m" "-Xmx${heap_mb}m" \
     -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+ExitOnOutOfMemoryError \
     -Djava.awt.headless=true \
+    "${agent[@]}" \
     "-Dlog4j.configuration=file:$config_dir/log4j.properties" \
     -cp "$KAFKA_HOME/libs/*" \
     kafka.Kafka "$runtime_dir/server.properties"

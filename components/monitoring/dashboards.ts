@@ -53,6 +53,8 @@ function dashboard(uid: string, title: string, rows: PanelSpec[]): Dashboard {
 }
 
 const k = `job="${JOBS.kafka}"`;
+// The controller's metrics come from the brokers on a ZooKeeper stack and from the KRaft controllers on a KRaft one.
+const kc = `job=~"${JOBS.kafka}|${JOBS.kafkaController}"`;
 const ke = `job="${JOBS.kafkaExporter}"`;
 const r = `job="${JOBS.redis}"`;
 const g = `job="${JOBS.kong}"`;
@@ -60,10 +62,11 @@ const g = `job="${JOBS.kong}"`;
 export function kafkaDashboard(): Dashboard {
     return dashboard("bss-kafka-overview", "BSS / Kafka overview", [
         { title: "Brokers running", kind: "stat", targets: [[`count(kafka_server_kafkaserver_brokerstate{${k}} == 3)`, "brokers"]] },
-        { title: "Active controllers", kind: "stat", targets: [[`sum(kafka_controller_kafkacontroller_activecontrollercount{${k}})`, "controllers"]] },
+        { title: "Active controllers", kind: "stat", targets: [[`sum(kafka_controller_kafkacontroller_activecontrollercount{${kc}})`, "controllers"]] },
         {
             title: "Partitions: offline, under-replicated, under min ISR", targets: [
-                [`sum(kafka_controller_kafkacontroller_offlinepartitionscount{${k}})`, "offline"],
+                // One broker (ZooKeeper) or every controller (KRaft) reports the count: the highest is the count.
+                [`max(kafka_controller_kafkacontroller_offlinepartitionscount{${kc}})`, "offline"],
                 [`sum(kafka_server_replicamanager_underreplicatedpartitions{${k}})`, "under-replicated"],
                 [`sum(kafka_server_replicamanager_underminisrpartitioncount{${k}})`, "under min ISR"],
             ],
@@ -86,6 +89,10 @@ export function kafkaDashboard(): Dashboard {
             [`sum(rate(kafka_controller_controllerstats_leaderelectionrateandtimems_total{${k}}[5m]))`, "leader elections"],
             [`sum(rate(kafka_server_replicamanager_isrshrinks_total{${k}}[5m]))`, "ISR shrinks"],
             [`sum(rate(kafka_server_replicamanager_isrexpands_total{${k}}[5m]))`, "ISR expands"],
+        ] },
+        { title: "KRaft quorum: leader and committed offset as each controller sees them", targets: [
+            [`kafka_server_raft_metrics_current_leader{job="${JOBS.kafkaController}"}`, "leader seen by {{pod}}"],
+            [`kafka_server_raft_metrics_high_watermark{job="${JOBS.kafkaController}"}`, "high watermark {{pod}}"],
         ] },
         { title: "Log flush time p99", unit: "ms", targets: [[`max by (pod) (kafka_log_logflushstats_logflushrateandtimems{${k}, quantile="0.99"})`, "{{pod}}"]] },
         { title: "Consumer group lag", targets: [[`sum by (consumergroup, topic) (kafka_consumergroup_lag{${ke}})`, "{{consumergroup}} {{topic}}"]] },

@@ -38,15 +38,16 @@ export class Monitoring extends pulumi.ComponentResource {
 }
 
 /**
- * A resource transformation for the Kafka component: its broker StatefulSet gets the JMX agent (components/monitoring/jmx.ts),
- * nothing else changes. Keeps the agent's wiring in this module while components/kafka renders the brokers.
+ * A resource transformation for a Kafka component: the StatefulSet's `container` gets the JMX agent
+ * (components/monitoring/jmx.ts), nothing else changes. Keeps the agent's wiring in this module while
+ * components/kafka renders the brokers (`kafka`) and the KRaft controllers (`controller`).
  */
-export function brokerJmxTransformation(settings: JmxAgentSettings): pulumi.ResourceTransformation {
+export function jmxAgentTransformation(settings: JmxAgentSettings, container: "kafka" | "controller"): pulumi.ResourceTransformation {
     const config = { [JMX_CONFIG_MAP]: renderJmxExporterConfig() };
     return (resource) => {
         if (resource.type !== "kubernetes:apps/v1:StatefulSet") {
             return undefined;
         }
-        return { props: withJmxAgent(resource.props, settings, config), opts: resource.opts };
+        return { props: withJmxAgent(resource.props, settings, config, container), opts: resource.opts };
     };
 }

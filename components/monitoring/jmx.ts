@@ -1,6 +1,7 @@
 /**
- * The brokers' Prometheus JMX exporter: the pinned javaagent, its rules (modelled on Strimzi's kafka-metrics.yaml,
- * reduced to the MBeans the rules and dashboards use) and the pod-template additions that run it.
+ * The Prometheus JMX exporter of the brokers and, on a KRaft stack, the controllers: the pinned javaagent, its rules
+ * (modelled on Strimzi's kafka-metrics.yaml, reduced to the MBeans the rules and dashboards use) and the pod-template
+ * additions that run it.
  */
 import * as yaml from "js-yaml";
 import { JmxAgentSettings } from "../../settings/monitoring";
@@ -17,7 +18,7 @@ export const JMX_AGENT_MAVEN_PATH = `io/prometheus/jmx/jmx_prometheus_javaagent/
 export const JMX_AGENT_PORT = 9404;
 export const JMX_CONFIG_MAP = "kafka-jmx-exporter";
 export const JMX_PATHS = { agent: "/opt/bss/jmx-agent", config: "/opt/bss/jmx-config" } as const;
-/** Pod template annotation holding the checksum of the agent's rules: a changed rule rolls the brokers. */
+/** Pod template annotation holding the checksum of the agent's rules: a changed rule rolls the pods. */
 export const JMX_CHECKSUM_ANNOTATION = "bss/jmx-exporter-checksum";
 
 interface JmxRule {
@@ -38,6 +39,8 @@ const RULES: JmxRule[] = [
     { pattern: "kafka.controller<type=ControllerStats, name=([^,]+)><>Count", name: "kafka_controller_controllerstats_$1_total", type: "COUNTER" },
     { pattern: "kafka.log<type=LogFlushStats, name=LogFlushRateAndTimeMs><>(\\d+)thPercentile", name: "kafka_log_logflushstats_logflushrateandtimems", type: "GAUGE", labels: { quantile: "0.$1" } },
     { pattern: "kafka.log<type=LogFlushStats, name=LogFlushRateAndTimeMs><>Count", name: "kafka_log_logflushstats_logflushes_total", type: "COUNTER" },
+    // The KRaft quorum as each member sees it (a Kafka metrics group, so attributes, not Yammer's `Value`).
+    { pattern: "kafka.server<type=raft-metrics><>(current-leader|current-epoch|high-watermark|log-end-offset|commit-latency-avg)", name: "kafka_server_raft_metrics_$1", type: "GAUGE" },
     // Gauges: ReplicaManager, KafkaController, KafkaServer (BrokerState), SessionExpireListener and the like.
     { pattern: "kafka.(\\w+)<type=([^,]+), name=([^,]+)><>Value", name: "kafka_$1_$2_$3", type: "GAUGE" },
 ];
@@ -82,30 +85,48 @@ export function jmxAgentInitContainer(settings: JmxAgentSettings) {
 }
 
 /**
- * The broker StatefulSet with the agent added: the init container, the jar's emptyDir, the rules' ConfigMap,
- * `KAFKA_JMX_AGENT` for start.sh, the `jmx-metrics` port and the rules' checksum. Pure: returns a copy.
+ * A Kafka StatefulSet with the agent added to its `container` (`kafka` for the brokers, `controller` for the KRaft
+ * controllers): the init container, the jar's emptyDir, the rules' ConfigMap, `KAFKA_JMX_AGENT` for the start
+ * script, the `jmx-metrics` port and the rules' checksum. Pure: returns a copy.
  */
-export function withJmxAgent<T extends { spec?: any }>(statefulSet: T, settings: JmxAgentSettings, config: Record<string, string>): T {
-    const copy = JSON.parse(JSON.stringify(statefulSet));
-    const template = copy.spec.template;
+export function withJmxAgent<T extends { spec?: any }>(statefulSet: T, settings: JmxAgentSettings, config: Record<string, string>, container = "kafka"): T {
+    // Copied along the changed path only: the rest keeps its values as they are, Pulumi Outputs included (the
+    // KRaft cluster ID in the env is one, and a JSON round trip would turn it into Output's toJSON warning text).
+    const source = statefulSet as any;
+    const template = source.spec.template;
     const pod = template.spec;
-    const broker = pod.containers.find((c: any) => c.name === "kafka");
-    if (!broker) {
-        throw new Error("the broker StatefulSet has no container named kafka");
+    if (!pod.containers.some((c: any) => c.name === container)) {
+        throw new Error(`the StatefulSet ${source.metadata?.name ?? ""} has no container named ${container}`);
     }
-    template.metadata.annotations = { ...template.metadata.annotations, [JMX_CHECKSUM_ANNOTATION]: contentChecksum(config) };
-    pod.initContainers = [...(pod.initContainers ?? []), jmxAgentInitContainer(settings)];
-    broker.env = [...(broker.env ?? []), { name: "KAFKA_JMX_AGENT", value: javaAgentOption() }];
-    broker.ports = [...(broker.ports ?? []), { name: "jmx-metrics", containerPort: JMX_AGENT_PORT }];
-    broker.volumeMounts = [
-        ...(broker.volumeMounts ?? []),
-        { name: "jmx-agent", mountPath: JMX_PATHS.agent, readOnly: true },
-        { name: "jmx-config", mountPath: JMX_PATHS.config, readOnly: true },
-    ];
-    pod.volumes = [
-        ...(pod.volumes ?? []),
-        { name: "jmx-agent", emptyDir: { sizeLimit: "8Mi" } },
-        { name: "jmx-config", configMap: { name: JMX_CONFIG_MAP } },
-    ];
+    const withAgent = (c: any) => c.name !== container ? c : {
+        ...c,
+        env: [...(c.env ?? []), { name: "KAFKA_JMX_AGENT", value: javaAgentOption() }],
+        ports: [...(c.ports ?? []), { name: "jmx-metrics", containerPort: JMX_AGENT_PORT }],
+        volumeMounts: [
+            ...(c.volumeMounts ?? []),
+            { name: "jmx-agent", mountPath: JMX_PATHS.agent, readOnly: true },
+            { name: "jmx-config", mountPath: JMX_PATHS.config, readOnly: true },
+        ],
+    };
+    const copy = {
+        ...source,
+        spec: {
+            ...source.spec,
+            template: {
+                ...template,
+                metadata: { ...template.metadata, annotations: { ...template.metadata?.annotations, [JMX_CHECKSUM_ANNOTATION]: contentChecksum(config) } },
+                spec: {
+                    ...pod,
+                    initContainers: [...(pod.initContainers ?? []), jmxAgentInitContainer(settings)],
+                    containers: pod.containers.map(withAgent),
+                    volumes: [
+                        ...(pod.volumes ?? []),
+                        { name: "jmx-agent", emptyDir: { sizeLimit: "8Mi" } },
+                        { name: "jmx-config", configMap: { name: JMX_CONFIG_MAP } },
+                    ],
+                },
+            },
+        },
+    };
     return copy;
 }

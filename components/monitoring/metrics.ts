@@ -11,6 +11,9 @@ export const ALL_RULES: RuleInputs = {
 /** The same without the JMX agent: the Kafka alerts read from kafka_exporter, one topic with its own min.insync.replicas. */
 export const ALL_EXPORTER_RULES: RuleInputs = { ...ALL_RULES, brokerJmx: false };
 
+/** A KRaft stack with the agent: three controllers, no ZooKeeper; the controller alerts read the controllers. */
+export const ALL_KRAFT_RULES: RuleInputs = { ...ALL_RULES, zookeeperReplicas: undefined, kafkaControllers: 3 };
+
 /** PromQL functions and keywords that look like metric names to the scan below. */
 const NOT_METRICS = new Set(["sum", "count", "max", "min", "rate", "by", "on", "and", "or", "unless", "vector", "histogram_quantile", "group_left", "le"]);
 
@@ -24,7 +27,7 @@ export function metricNames(expr: string): string[] {
 
 /** Every expression of every rule and panel, with where it comes from. */
 export function allQueries(): { where: string; expr: string }[] {
-    const rules = [ALL_RULES, ALL_EXPORTER_RULES].flatMap((inputs) => buildRuleGroups(inputs))
+    const rules = [ALL_RULES, ALL_EXPORTER_RULES, ALL_KRAFT_RULES].flatMap((inputs) => buildRuleGroups(inputs))
         .flatMap((g) => g.rules.map((r) => ({ where: `rule ${g.name} ${r.alert}`, expr: r.expr })));
     const panels = buildDashboards().flatMap((d) => d.panels.flatMap((p: any) => p.targets.map((t: any) => ({ where: `${d.uid} "${p.title}"`, expr: t.expr }))));
     return [...rules, ...panels];

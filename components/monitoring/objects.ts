@@ -17,6 +17,8 @@ export interface MonitoringInputs {
     brokers: number;
     /** ZooKeeper members; undefined on a KRaft stack (`bss:kafka.metadata: kraft`), which has no ZooKeeper to scrape or alert on. */
     zookeeperReplicas?: number;
+    /** KRaft controllers (`bss:kafka.controllers.replicas`); undefined on a ZooKeeper stack. */
+    kafkaControllers?: number;
     redisReplicasPerMaster: number;
     /** The brokers' default min.insync.replicas (`bss:kafka.minInsyncReplicas`); no default. */
     brokerMinInsyncReplicas: number;
@@ -28,7 +30,7 @@ export interface MonitoringObjects {
     rules: k8s.core.v1.ConfigMapArgs;
     scrapeConfig: k8s.core.v1.ConfigMapArgs;
     dashboards: k8s.core.v1.ConfigMapArgs[];
-    /** Present when the brokers run the JMX agent. */
+    /** Present when the brokers (and a KRaft stack's controllers) run the JMX agent. */
     jmxConfig?: k8s.core.v1.ConfigMapArgs;
     /** Prometheus Operator objects, only with `prometheusOperator: true`. */
     prometheusRule?: Record<string, any>;
@@ -39,6 +41,7 @@ export function ruleInputs(settings: MonitoringSettings, inputs: MonitoringInput
     return {
         brokers: inputs.brokers,
         zookeeperReplicas: inputs.zookeeperReplicas,
+        kafkaControllers: inputs.kafkaControllers,
         brokerJmx: settings.jmxAgent.mavenRepository !== undefined,
         brokerMinInsyncReplicas: inputs.brokerMinInsyncReplicas,
         topicMinInsyncReplicas: inputs.topicMinInsyncReplicas,
@@ -56,7 +59,7 @@ export function buildMonitoringObjects(namespace: string, settings: MonitoringSe
     });
     const brokerJmx = settings.jmxAgent.mavenRepository !== undefined;
     const groups = buildRuleGroups(ruleInputs(settings, inputs));
-    const targets = scrapeTargets({ brokerJmx, zookeeper: inputs.zookeeperReplicas !== undefined });
+    const targets = scrapeTargets({ brokerJmx, zookeeper: inputs.zookeeperReplicas !== undefined, kraftControllers: inputs.kafkaControllers !== undefined });
     const dashboards = buildDashboards().map((d) => ({
         metadata: meta(`bss-dashboard-${d.uid.replace(/^bss-/, "")}`, settings.dashboardLabels),
         data: { [`${d.uid}.json`]: JSON.stringify(d, null, 2) },

@@ -9,6 +9,7 @@ import * as yaml from "js-yaml";
 /** Job names the rules select by: the scrape config and the PodMonitors set exactly these. */
 export const JOBS = {
     kafka: "kafka",
+    kafkaController: "kafka-controller",
     kafkaExporter: "kafka-exporter",
     zookeeper: "zookeeper",
     redis: "redis",
@@ -17,6 +18,8 @@ export const JOBS = {
 
 /** The group of Kafka alerts read from kafka_exporter when the brokers run no JMX agent. */
 export const KAFKA_EXPORTER_GROUP = "bss-kafka-exporter-partitions";
+/** The group of a KRaft stack's controller alerts, read from the controllers' JMX agent. */
+export const KAFKA_CONTROLLER_GROUP = "bss-kafka-controllers";
 
 /** Every alert's runbook is its own README heading (`#### <alert>`, anchor `#<alert in lower case>`). */
 export const RUNBOOK_BASE = "README.md#";
@@ -39,6 +42,11 @@ export interface RuleInputs {
     brokers: number;
     /** ZooKeeper members; undefined on a KRaft stack, which gets no ZooKeeper rule. */
     zookeeperReplicas?: number;
+    /**
+     * KRaft controllers; undefined on a ZooKeeper stack. With the JMX agent, the controller alerts (offline partitions,
+     * active controller, quorum, fenced brokers, metadata errors) read the controllers' metrics, not the brokers'.
+     */
+    kafkaControllers?: number;
     /**
      * Whether the brokers run the JMX agent. With it the partition and broker alerts read the brokers' own metrics;
      * without it the same alerts (but the controller one, which kafka_exporter cannot see) read kafka_exporter's.
@@ -84,6 +92,7 @@ export function underMinIsrExpr(job: string, brokerDefault: number, topicMinIsr:
 
 export function buildRuleGroups(inputs: RuleInputs): RuleGroup[] {
     const k = `job="${JOBS.kafka}"`;
+    const c = `job="${JOBS.kafkaController}"`;
     const ke = `job="${JOBS.kafkaExporter}"`;
     const groups: RuleGroup[] = [];
     if (!inputs.brokerJmx) {
@@ -111,26 +120,60 @@ export function buildRuleGroups(inputs: RuleInputs): RuleGroup[] {
         });
     }
     if (inputs.brokerJmx) {
+        const kraft = inputs.kafkaControllers !== undefined;
+        const offline = rule("KafkaOfflinePartitions",
+            // Every KRaft controller reports the count from its own metadata image: the highest, not their sum.
+            kraft ? `max(kafka_controller_kafkacontroller_offlinepartitionscount{${c}}) > 0` : `sum(kafka_controller_kafkacontroller_offlinepartitionscount{${k}}) > 0`,
+            "1m", "critical",
+            "Kafka has offline partitions",
+            "{{ $value }} partitions have no live leader: producers and consumers of them are stopped.");
+        const activeController = rule("KafkaActiveControllerCount",
+            `(sum(kafka_controller_kafkacontroller_activecontrollercount{${kraft ? c : k}}) or vector(0)) != 1`, "1m", "critical",
+            "Kafka does not have exactly one active controller",
+            kraft
+                ? "{{ $value }} KRaft controllers claim to be active: with none, leadership, topic and broker changes stop; with more, the quorum is split."
+                : "{{ $value }} brokers claim to be the controller: with none, leadership and topic changes stop; with more, the cluster is split.");
         groups.push({
             name: "bss-kafka-brokers",
             rules: [
-                rule("KafkaOfflinePartitions", `sum(kafka_controller_kafkacontroller_offlinepartitionscount{${k}}) > 0`, "1m", "critical",
-                    "Kafka has offline partitions",
-                    "{{ $value }} partitions have no live leader: producers and consumers of them are stopped."),
+                ...(kraft ? [] : [offline]),
                 rule("KafkaUnderMinIsrPartitions", `sum(kafka_server_replicamanager_underminisrpartitioncount{${k}}) > 0`, "1m", "critical",
                     "Kafka partitions are below min.insync.replicas",
                     "{{ $value }} partitions have fewer in-sync replicas than min.insync.replicas: acks=all producers to them fail."),
                 rule("KafkaUnderReplicatedPartitions", `sum(kafka_server_replicamanager_underreplicatedpartitions{${k}}) > 0`, "1m", "warning",
                     "Kafka has under-replicated partitions",
                     "{{ $value }} partitions have fewer in-sync replicas than replicas: one more broker loss may take them offline."),
-                rule("KafkaActiveControllerCount", `(sum(kafka_controller_kafkacontroller_activecontrollercount{${k}}) or vector(0)) != 1`, "1m", "critical",
-                    "Kafka does not have exactly one active controller",
-                    "{{ $value }} brokers claim to be the controller: with none, leadership and topic changes stop; with more, the cluster is split."),
+                ...(kraft ? [] : [activeController]),
                 rule("KafkaBrokerDown", `(count(kafka_server_kafkaserver_brokerstate{${k}} == 3) or vector(0)) < ${inputs.brokers}`, "2m", "critical",
                     "A Kafka broker is down",
                     `Only {{ $value }} of ${inputs.brokers} brokers report the RUNNING state.`),
             ],
         });
+        if (kraft) {
+            const controllers = inputs.kafkaControllers!;
+            const majority = Math.floor(controllers / 2) + 1;
+            const answering = `(count(up{${c}} == 1) or vector(0))`;
+            groups.push({
+                name: KAFKA_CONTROLLER_GROUP,
+                rules: [
+                    offline,
+                    activeController,
+                    rule("KafkaControllerQuorumLost", `${answering} < ${majority}`, "1m", "critical",
+                        "The KRaft controller quorum has lost its majority",
+                        `Only {{ $value }} of ${controllers} KRaft controllers answer (a quorum needs ${majority}): no metadata change (leaders, topics, broker registrations) can be committed.`),
+                    // With one controller, its loss is the quorum's: the rule above says it.
+                    ...(controllers > majority ? [rule("KafkaControllerDown", `${answering} < ${controllers}`, "2m", "warning",
+                        "A KRaft controller is down",
+                        `Only {{ $value }} of ${controllers} KRaft controllers answer: the quorum holds, but ${controllers - majority} more loss(es) stop all metadata changes.`)] : []),
+                    rule("KafkaFencedBrokers", `max(kafka_controller_kafkacontroller_fencedbrokercount{${c}}) > 0`, "5m", "warning",
+                        "Kafka brokers are fenced by the KRaft controller",
+                        "{{ $value }} registered brokers are fenced: they missed their heartbeats or cannot catch up with the metadata log, and lead no partition."),
+                    rule("KafkaMetadataErrors", `max(kafka_controller_kafkacontroller_metadataerrorcount{${c}}) > 0`, "1m", "critical",
+                        "A KRaft controller failed to apply metadata",
+                        "A controller counted {{ $value }} errors loading or applying metadata records since it started: its view of the cluster may be stale."),
+                ],
+            });
+        }
     }
     if (inputs.zookeeperReplicas !== undefined) {
         const zkMajority = Math.floor(inputs.zookeeperReplicas / 2) + 1;

@@ -20,6 +20,8 @@ export interface ScrapeInputs {
     brokerJmx: boolean;
     /** Whether the stack runs ZooKeeper; default true (false on a KRaft stack). */
     zookeeper?: boolean;
+    /** Whether the stack runs KRaft controllers, scraped through the same agent as the brokers; default false. */
+    kraftControllers?: boolean;
 }
 
 export function scrapeTargets(inputs: ScrapeInputs): ScrapeTarget[] {
@@ -33,6 +35,9 @@ export function scrapeTargets(inputs: ScrapeInputs): ScrapeTarget[] {
     ];
     if (inputs.brokerJmx) {
         targets.unshift({ job: JOBS.kafka, selector: byName("kafka"), portName: "jmx-metrics", port: JMX_AGENT_PORT, path: "/metrics" });
+        if (inputs.kraftControllers) {
+            targets.splice(1, 0, { job: JOBS.kafkaController, selector: byName("kafka-controller"), portName: "jmx-metrics", port: JMX_AGENT_PORT, path: "/metrics" });
+        }
     }
     return targets;
 }

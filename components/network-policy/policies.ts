@@ -221,8 +221,15 @@ export function buildNetworkPolicies(spec: NetworkPolicySpec): NetworkPolicyMani
         ...(kraft ? workload("kafka-controller", { matchLabels: KAFKA_CONTROLLER }, {
             // The quorum's votes and log replication, and the brokers' metadata fetches and registrations: nothing
             // else may reach the controllers (an admin client there could change the cluster's metadata).
-            ingress: [{ from: [pods(KAFKA), pods(KAFKA_CONTROLLER)], ports: tcp(CONTROLLER_PORT) }],
-            egress: [{ to: [pods(KAFKA_CONTROLLER)], ports: tcp(CONTROLLER_PORT) }],
+            ingress: [
+                { from: [pods(KAFKA), pods(KAFKA_CONTROLLER)], ports: tcp(CONTROLLER_PORT) },
+                ...(spec.jmxAgentRepository === undefined ? [] : monitoring(settings, JMX_AGENT_PORT)),
+            ],
+            egress: [
+                { to: [pods(KAFKA_CONTROLLER)], ports: tcp(CONTROLLER_PORT) },
+                // The JMX agent's init container, as the brokers' below.
+                ...(spec.jmxAgentRepository === undefined ? [] : [{ to: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: tcp(urlPort(spec.jmxAgentRepository)) }]),
+            ],
         }) : workload("zookeeper", { matchLabels: ZOOKEEPER }, {
             ingress: [
                 // Only the brokers keep sessions (chroot /bss-kafka): nothing else may read or change Kafka's metadata.

@@ -99,12 +99,12 @@ export function clusterManifests(rendered: RenderedStack, options: ClusterManife
 }
 
 /**
- * The brokers' `jmx-agent` init container downloads the pinned agent from a Maven repository, which pods here
+ * The `jmx-agent` init container of the brokers and KRaft controllers downloads the pinned agent from a Maven repository, which pods here
  * cannot reach: on the test cluster it copies the same jar (sha256-checked by scripts/monitoring/fetch-jmx-exporter.sh)
  * from the local Kafka image (scripts/test-cluster/images.sh) into the same volume instead.
  */
 function withBakedJmxAgent(m: Record<string, any>): Record<string, any> {
-    const init = m.kind === "StatefulSet" && m.metadata.name === "kafka"
+    const init = m.kind === "StatefulSet" && ["kafka", "kafka-controller"].includes(m.metadata.name)
         && (m.spec.template.spec.initContainers ?? []).find((c: any) => c.name === "jmx-agent");
     if (!init) {
         return m;

@@ -175,6 +175,16 @@ describe("components/kafka/controller-start.sh", () => {
         expect(r.calls).toEqual([]);
     });
 
+    it("passes the JMX exporter agent to java only when the monitoring module sets KAFKA_JMX_AGENT, before the main class", () => {
+        const agent = "/opt/bss/jmx-agent/agent.jar=9404:/opt/bss/jmx-config/config.yaml";
+        const without = run("controller-start.sh", controllerPod(), env(0));
+        expect(without.code).toBe(0);
+        expect(without.calls[without.calls.length - 1]).not.toContain("-javaagent");
+        const withAgent = run("controller-start.sh", controllerPod(), { ...env(0), KAFKA_JMX_AGENT: agent });
+        expect(withAgent.code).toBe(0);
+        expect(withAgent.calls[withAgent.calls.length - 1]).toMatch(new RegExp(`-javaagent:${agent.replace(/\./g, "\\.")} .*kafka\\.Kafka `));
+    });
+
     it("refuses a controller log dir of another cluster like a broker's", () => {
         const scratch = controllerPod();
         writeMeta(scratch.logDir, "ZZZZZZZZZZZZZZZZZZZZZZ");

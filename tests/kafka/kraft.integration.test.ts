@@ -2,8 +2,8 @@
  * KRaft stacks (`bss:kafka.metadata: kraft`) on the real test cluster: the rendered controllers and brokers applied as
  * they are, the pods created by the StatefulSet controller, placed by the scheduler and gated by the kubelets' probes.
  * One cluster for the file: the dev shape (1 controller, 3 brokers) with the ten declared topics, then the prod shape
- * (3 controllers with required placement, 3 brokers) with an RF 3 topic, the quorum, a broker restart and a foreign
- * cluster ID.
+ * (3 controllers with required placement, 3 brokers, the JMX agent on both) with an RF 3 topic, the quorum, a broker
+ * restart, a foreign cluster ID and the controllers' metrics in a real Prometheus.
  */
 import { Admin, Kafka, logLevel } from "kafkajs";
 import { clusterManifests } from "../helpers/cluster-stack";
@@ -13,6 +13,9 @@ import { StackConfig } from "../../render/render";
 import { roundTrip } from "./clients";
 import { assertKafkaFetched, KAFKA_CLASSPATH } from "./kafka-home";
 import { evaluateKafka, observeKafka } from "../../scripts/verify/kafka";
+import { JOBS } from "../../components/monitoring/rules";
+import { CONTROLLER_JMX_METRICS } from "../monitoring/broker-jmx-metrics";
+import { startPrometheus } from "../monitoring/prometheus-harness";
 
 jest.setTimeout(600_000);
 
@@ -115,11 +118,14 @@ describe("dev shape: 1 controller, 3 brokers", () => {
     });
 });
 
-describe("prod shape: 3 controllers (one per node), 3 brokers", () => {
+describe("prod shape: 3 controllers (one per node), 3 brokers, with the JMX agent", () => {
     let rendered: RenderedStack;
 
     beforeAll(async () => {
-        rendered = await renderIsolated("dev", kraftStack({ controllers: 3, controllerPlacement: "required", placement: "required" }));
+        const config = kraftStack({ controllers: 3, controllerPlacement: "required", placement: "required" });
+        // The agent's init container copies the pinned jar from the local image here (tests/helpers/cluster-stack.ts).
+        config.values["bss:monitoring"] = JSON.stringify({ jmxAgent: { mavenRepository: "https://maven.invalid/maven2" } });
+        rendered = await renderIsolated("dev", config);
         figures.prodReadyMs = await deploy(rendered, 3, 3);
     }, 900_000);
 
@@ -184,6 +190,45 @@ describe("prod shape: 3 controllers (one per node), 3 brokers", () => {
         const log = await cluster.kubectl(["-n", NAMESPACE, "logs", "kafka-1", "-c", "kafka"]);
         expect(log).toContain(`kafka-format: /var/lib/kafka/data already formatted for cluster ${clusterId}`);
         expect(log).not.toMatch(/Formatting metadata directory/);
+    });
+
+    it("exports the controllers' metrics to a real Prometheus: one active controller, quorum alerts quiet, 'controller down' once one stops", async () => {
+        const prometheus = await startPrometheus(rendered, cluster.kubeconfig, [JOBS.kafka, JOBS.kafkaController], "127.0.0.1:19190");
+        try {
+            await eventually("Prometheus scraping three controllers and three brokers", 120_000, async () =>
+                (await prometheus.query(`up{job=~"${JOBS.kafka}|${JOBS.kafkaController}"} == 1`).catch(() => [])).length === 6, 2_000).catch((error) => {
+                throw new Error(`${error.message}\nprometheus:\n${prometheus.log().slice(-3000)}`);
+            });
+            const missing: string[] = [];
+            for (const metric of CONTROLLER_JMX_METRICS) {
+                const pods = new Set((await prometheus.query(`${metric}{job="${JOBS.kafkaController}"}`)).map((r) => r.metric.pod));
+                if (pods.size < 3) {
+                    missing.push(`${metric} (on ${[...pods].join(", ") || "no controller"})`);
+                }
+            }
+            expect(missing).toEqual([]);
+            const [active] = await prometheus.query(`sum(kafka_controller_kafkacontroller_activecontrollercount{job="${JOBS.kafkaController}"})`);
+            expect(active.value[1]).toBe("1");
+            // Every controller sees the same leader, one of the voters.
+            const leaders = new Set((await prometheus.query(`kafka_server_raft_metrics_current_leader{job="${JOBS.kafkaController}"}`)).map((r) => r.value[1]));
+            expect([...leaders].map(Number).filter((id) => [1000, 1001, 1002].includes(id))).toHaveLength(1);
+            expect(leaders.size).toBe(1);
+            await eventually("no Kafka alert pending or firing", 60_000, async () =>
+                (await prometheus.alerts("firing", "Kafka.*")).length === 0 && (await prometheus.alerts("pending", "Kafka.*")).length === 0, 2_000);
+
+            await cluster.kubectl(["-n", NAMESPACE, "scale", "statefulset", "kafka-controller", "--replicas=2"]);
+            const stopped = Date.now();
+            const raised = await eventually("KafkaControllerDown pending", 120_000, async () => {
+                const now = [...await prometheus.alerts("pending", "KafkaController.*"), ...await prometheus.alerts("firing", "KafkaController.*")];
+                return now.includes("KafkaControllerDown") ? now : undefined;
+            }, 2_000);
+            figures.controllerDownPendingMs = Date.now() - stopped;
+            // Two of three still form the quorum, and one of them is (or becomes) the active controller.
+            expect(raised).not.toContain("KafkaControllerQuorumLost");
+        } finally {
+            await prometheus.stop();
+            await cluster.kubectlResult(["-n", NAMESPACE, "scale", "statefulset", "kafka-controller", "--replicas=3"]);
+        }
     });
 
     it("refuses a log dir formatted for another cluster ID, in a running broker's pod, and leaves it as it was", async () => {

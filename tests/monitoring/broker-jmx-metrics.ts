@@ -21,3 +21,17 @@ export const BROKER_JMX_METRICS = [
     "kafka_server_replicamanager_underminisrpartitioncount",
     "kafka_server_replicamanager_underreplicatedpartitions",
 ];
+
+/**
+ * What the rules and dashboards query of a KRaft stack's controllers (job kafka-controller, the same agent and rules);
+ * tests/kafka/kraft.integration.test.ts finds each of them in a real scrape of real controllers. The first two are
+ * the brokers' controller metrics on a ZooKeeper stack too.
+ */
+export const CONTROLLER_JMX_METRICS = [
+    "kafka_controller_kafkacontroller_activecontrollercount",
+    "kafka_controller_kafkacontroller_offlinepartitionscount",
+    "kafka_controller_kafkacontroller_fencedbrokercount",
+    "kafka_controller_kafkacontroller_metadataerrorcount",
+    "kafka_server_raft_metrics_current_leader",
+    "kafka_server_raft_metrics_high_watermark",
+];

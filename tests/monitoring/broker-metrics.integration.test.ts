@@ -5,77 +5,42 @@
  * the cluster's API server; only the interval shortened) and the rendered rules file. Every broker metric a rule or
  * panel uses is in the scrape, and the offline / under-replicated alerts fire once a broker is stopped.
  */
-import { ChildProcess, spawn } from "child_process";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
-import * as yaml from "js-yaml";
-import { RULES_FILE, SCRAPE_FILE } from "../../components/monitoring/objects";
 import { JOBS } from "../../components/monitoring/rules";
-import { object, stackFile } from "../helpers/render";
+import { stackFile } from "../helpers/render";
 import { eventually } from "../helpers/test-cluster";
 import { kafkaTool } from "../kafka/clients";
 import { RunningKafkaCluster, startKafkaCluster } from "../kafka/cluster-harness";
 import { BROKER_JMX_METRICS } from "./broker-jmx-metrics";
-import { prometheusTool } from "./prometheus-tools";
+import { RunningPrometheus, startPrometheus } from "./prometheus-harness";
 
 jest.setTimeout(400_000);
 
-const PROMETHEUS = "127.0.0.1:19190";
 let cluster: RunningKafkaCluster;
-let prometheus: ChildProcess | undefined;
-let dir: string;
-let log = "";
+let prometheus: RunningPrometheus | undefined;
 
-async function query(promql: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
-    const response = await fetch(`http://${PROMETHEUS}/api/v1/query?query=${encodeURIComponent(promql)}`);
-    const body = await response.json() as any;
-    if (body.status !== "success") {
-        throw new Error(`query ${promql}: ${JSON.stringify(body)}`);
-    }
-    return body.data.result;
-}
+const query = (promql: string) => prometheus!.query(promql);
 
 /**
  * The broker group's alerts in `state`. The others are left aside: ZooKeeper runs without its metrics provider here
  * (its jars are not served, tests/helpers/cluster-stack.ts) and is not scraped, so ZooKeeperQuorumLost fires as
  * designed for "no member answers".
  */
-const alerts = async (state: string) => (await query(`ALERTS{alertstate="${state}", alertname=~"Kafka.*"}`)).map((r) => r.metric.alertname).sort();
+const alerts = (state: "firing" | "pending") => prometheus!.alerts(state, "Kafka.*");
 
 beforeAll(async () => {
-    const prometheusBinary = prometheusTool("prometheus");
     const config = stackFile("dev");
     config.values["bss:monitoring"] = JSON.stringify({ jmxAgent: { mavenRepository: "https://maven.invalid/maven2" } });
     cluster = await startKafkaCluster({ config });
     console.log(`3 brokers with the JMX agent + ZooKeeper Ready after ${cluster.startupMs} ms`);
 
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "bss-prometheus-"));
-    fs.writeFileSync(path.join(dir, "rules.yaml"), object(cluster.rendered, "ConfigMap", "bss-alert-rules").data[RULES_FILE]);
-    const rendered = yaml.load(object(cluster.rendered, "ConfigMap", "bss-prometheus-scrape").data[SCRAPE_FILE]) as any;
     // Only the brokers: the exporters and ZooKeeper's provider do not run on the test cluster.
-    const kafka = rendered.scrape_configs.find((c: any) => c.job_name === JOBS.kafka);
-    const scrape = {
-        ...kafka,
-        scrape_interval: "5s",
-        scrape_timeout: "4s",
-        kubernetes_sd_configs: kafka.kubernetes_sd_configs.map((sd: any) => ({ ...sd, kubeconfig_file: cluster.cluster.kubeconfig })),
-    };
-    fs.writeFileSync(path.join(dir, "prometheus.yml"), yaml.dump({
-        global: { scrape_interval: "5s", evaluation_interval: "5s" },
-        rule_files: [path.join(dir, "rules.yaml")],
-        scrape_configs: [scrape],
-    }));
-    prometheus = spawn(prometheusBinary, [
-        `--config.file=${path.join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${path.join(dir, "data")}`, `--web.listen-address=${PROMETHEUS}`,
-    ], { stdio: ["ignore", "pipe", "pipe"] });
-    prometheus.stdout!.on("data", (d) => { log += d; });
-    prometheus.stderr!.on("data", (d) => { log += d; });
-    prometheus.on("exit", (code) => console.log(`prometheus exited with ${code}: ${log.slice(-3000)}`));
+    prometheus = await startPrometheus(cluster.rendered, cluster.cluster.kubeconfig, [JOBS.kafka], "127.0.0.1:19190");
     await eventually("Prometheus scraping three brokers", 120_000, async () => {
         const up = await query(`up{job="${JOBS.kafka}"} == 1`).catch(() => []);
         return up.length === 3;
-    }, 2_000);
+    }, 2_000).catch((error) => {
+        throw new Error(`${error.message}\nprometheus:\n${prometheus!.log().slice(-3000)}`);
+    });
 
     // Traffic, a topic whose only replica is broker 2, and flushes (which register the log flush timer).
     const bootstrap = cluster.internalBootstrap;
@@ -91,11 +56,8 @@ beforeAll(async () => {
 }, 3_000_000);
 
 afterAll(async () => {
-    prometheus?.kill("SIGTERM");
+    await prometheus?.stop();
     await cluster?.stop();
-    if (dir) {
-        fs.rmSync(dir, { recursive: true, force: true });
-    }
 }, 300_000);
 
 it("finds every broker metric of the rules and dashboards in the scrape of every broker", async () => {

@@ -4,10 +4,10 @@
  * were read from their sources at the pinned versions with the search tool; the broker JMX names are proven by a
  * real scrape (broker-metrics.integration.test.ts, which checks BROKER_JMX_METRICS).
  */
-import { buildRuleGroups, KAFKA_EXPORTER_GROUP } from "../../components/monitoring/rules";
-import { ALL_EXPORTER_RULES, ALL_RULES, allQueries, metricNames, queriedMetrics } from "../../components/monitoring/metrics";
-import { caseFor, CASES, EXPORTER_CASES } from "./promtool-cases";
-import { BROKER_JMX_METRICS } from "./broker-jmx-metrics";
+import { buildRuleGroups, KAFKA_CONTROLLER_GROUP, KAFKA_EXPORTER_GROUP } from "../../components/monitoring/rules";
+import { ALL_EXPORTER_RULES, ALL_KRAFT_RULES, ALL_RULES, allQueries, metricNames, queriedMetrics } from "../../components/monitoring/metrics";
+import { caseFor, CASES, CONTROLLER_CASES, EXPORTER_CASES } from "./promtool-cases";
+import { BROKER_JMX_METRICS, CONTROLLER_JMX_METRICS } from "./broker-jmx-metrics";
 
 /**
  * kafka_exporter v1.9.0 (`danielqsj/kafka-exporter:v1.9.0`), kafka_exporter.go: `prometheus.BuildFQName("kafka", ...)`
@@ -52,7 +52,8 @@ const KONG = {
 /** Prometheus' own per-target series. */
 const PROMETHEUS = { source: "Prometheus (every scrape target)", metrics: ["up"] };
 
-const SOURCES = [KAFKA_EXPORTER, REDIS_EXPORTER, KONG, PROMETHEUS, { source: "broker JMX agent (scraped for real)", metrics: BROKER_JMX_METRICS }];
+const SOURCES = [KAFKA_EXPORTER, REDIS_EXPORTER, KONG, PROMETHEUS, { source: "broker JMX agent (scraped for real)", metrics: BROKER_JMX_METRICS },
+    { source: "KRaft controller JMX agent (scraped for real)", metrics: CONTROLLER_JMX_METRICS.filter((m) => !BROKER_JMX_METRICS.includes(m)) }];
 
 describe("metric names", () => {
     it("each queried metric has exactly one source, and every listed one is queried", () => {
@@ -83,4 +84,6 @@ it("every alert has a firing and a quiet promtool case, the kafka_exporter varia
     for (const group of buildRuleGroups(ALL_EXPORTER_RULES)) {
         group.rules.forEach((r) => expect(caseFor(group.name, r.alert, ALL_EXPORTER_RULES)).toBeDefined());
     }
+    const controllerAlerts = buildRuleGroups(ALL_KRAFT_RULES).filter((g) => g.name === KAFKA_CONTROLLER_GROUP).flatMap((g) => g.rules.map((r) => r.alert)).sort();
+    expect(Object.keys(CONTROLLER_CASES).sort()).toEqual(controllerAlerts);
 });

@@ -1,13 +1,14 @@
 /** The monitoring builders: rules per stack shape, dashboards, scrape objects, the brokers' JMX agent. */
 import * as fs from "fs";
 import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
 import * as yaml from "js-yaml";
 import { buildDashboards } from "../../components/monitoring/dashboards";
 import {
     JMX_AGENT_JAR, JMX_AGENT_MAVEN_PATH, JMX_AGENT_PORT, JMX_AGENT_SHA256, javaAgentOption, renderJmxExporterConfig, withJmxAgent,
 } from "../../components/monitoring/jmx";
 import { buildMonitoringObjects } from "../../components/monitoring/objects";
-import { buildRuleGroups, KAFKA_EXPORTER_GROUP, RuleInputs } from "../../components/monitoring/rules";
+import { buildRuleGroups, KAFKA_CONTROLLER_GROUP, KAFKA_EXPORTER_GROUP, RuleInputs } from "../../components/monitoring/rules";
 import { buildPodMonitors, buildScrapeConfigs, scrapeTargets } from "../../components/monitoring/scrape";
 import { buildKafkaObjects } from "../../components/kafka/objects";
 import { loadSettings } from "../../settings";
@@ -91,6 +92,56 @@ describe("alert rules", () => {
         const rules = alerts({ kong5xxRatio: 0.2, kongP99LatencyMs: 750 });
         expect(rules.find((r) => r.alert === "KongHigh5xxRatio")!.expr).toMatch(/> 0.2$/);
         expect(rules.find((r) => r.alert === "KongHighP99Latency")!.expr).toMatch(/> 750$/);
+    });
+});
+
+describe("alert rules of a KRaft stack with the JMX agent", () => {
+    const kraft = (controllers: number) => buildRuleGroups({ ...BASE, zookeeperReplicas: undefined, kafkaControllers: controllers });
+    const rulesOf = (controllers: number, group: string) => kraft(controllers).find((g) => g.name === group)?.rules ?? [];
+
+    it("read the controller alerts from the controllers' job, the broker alerts from the brokers', and nothing of ZooKeeper", () => {
+        expect(kraft(3).map((g) => g.name)).not.toContain("bss-zookeeper");
+        const controller = rulesOf(3, KAFKA_CONTROLLER_GROUP);
+        expect(controller.map((r) => r.alert)).toEqual([
+            "KafkaOfflinePartitions", "KafkaActiveControllerCount", "KafkaControllerQuorumLost", "KafkaControllerDown", "KafkaFencedBrokers", "KafkaMetadataErrors",
+        ]);
+        for (const r of controller) {
+            expect(r.expr).toContain('job="kafka-controller"');
+            expect(r.expr).not.toContain('job="kafka"');
+        }
+        expect(rulesOf(3, "bss-kafka-brokers").map((r) => r.alert)).toEqual(["KafkaUnderMinIsrPartitions", "KafkaUnderReplicatedPartitions", "KafkaBrokerDown"]);
+        // Every controller reports the offline count from its own metadata image: the highest, never the sum.
+        expect(controller[0].expr).toBe('max(kafka_controller_kafkacontroller_offlinepartitionscount{job="kafka-controller"}) > 0');
+    });
+
+    it("size the quorum alerts from the controller count, leaving 'controller down' out when one controller is the quorum", () => {
+        const expr = (controllers: number, alert: string) => rulesOf(controllers, KAFKA_CONTROLLER_GROUP).find((r) => r.alert === alert)?.expr;
+        expect(expr(3, "KafkaControllerQuorumLost")).toBe('(count(up{job="kafka-controller"} == 1) or vector(0)) < 2');
+        expect(expr(3, "KafkaControllerDown")).toBe('(count(up{job="kafka-controller"} == 1) or vector(0)) < 3');
+        expect(expr(5, "KafkaControllerQuorumLost")).toMatch(/< 3$/);
+        expect(expr(1, "KafkaControllerQuorumLost")).toMatch(/< 1$/);
+        expect(expr(1, "KafkaControllerDown")).toBeUndefined();
+    });
+
+    it("give no controller group without the agent: kafka_exporter's alerts then stand for the partitions", () => {
+        const groups = buildRuleGroups({ ...BASE, zookeeperReplicas: undefined, kafkaControllers: 3, brokerJmx: false });
+        expect(groups.map((g) => g.name)).toContain(KAFKA_EXPORTER_GROUP);
+        expect(groups.map((g) => g.name)).not.toContain(KAFKA_CONTROLLER_GROUP);
+    });
+
+    it("give every controller alert a runbook section in the README", () => {
+        const readme = fs.readFileSync(path.join(__dirname, "..", "..", "README.md"), "utf8");
+        for (const r of rulesOf(3, KAFKA_CONTROLLER_GROUP)) {
+            expect(readme).toContain(`#### ${r.alert}`);
+        }
+    });
+
+    it("scrape the controllers' agent as job kafka-controller, next to the brokers", () => {
+        const targets = scrapeTargets({ brokerJmx: true, zookeeper: false, kraftControllers: true });
+        expect(targets.map((t) => t.job)).toEqual(["kafka", "kafka-controller", "kafka-exporter", "redis", "kong"]);
+        expect(targets[1]).toEqual({ job: "kafka-controller", selector: { "app.kubernetes.io/name": "kafka-controller", "app.kubernetes.io/part-of": "bss" },
+            portName: "jmx-metrics", port: JMX_AGENT_PORT, path: "/metrics" });
+        expect(scrapeTargets({ brokerJmx: false, zookeeper: false, kraftControllers: true }).map((t) => t.job)).not.toContain("kafka-controller");
     });
 });
 
@@ -203,6 +254,16 @@ describe("the brokers' JMX exporter agent", () => {
         // The input is left as it was.
         expect(before.spec.template.spec.initContainers).toBeUndefined();
         expect(before.spec.template.spec.containers[0].env.map((e: any) => e.name)).not.toContain("KAFKA_JMX_AGENT");
+    });
+
+    it("keeps every other value as it is, a Pulumi Output included (a KRaft stack's cluster ID in the env)", () => {
+        const clusterId = pulumi.output("MkU3OEVBNTcwNTJENDM2Qk");
+        const before: any = kafka();
+        before.spec.template.spec.containers[0].env.push({ name: "KAFKA_CLUSTER_ID", value: clusterId });
+        const after: any = withJmxAgent(before, jmx, { x: "y" });
+        expect(after.spec.template.spec.containers[0].env.find((e: any) => e.name === "KAFKA_CLUSTER_ID").value).toBe(clusterId);
+        expect(after.spec.selector).toBe(before.spec.selector);
+        expect(after.spec.volumeClaimTemplates).toBe(before.spec.volumeClaimTemplates);
     });
 
     it("is pinned to the same jar by the fetch script the tests use", () => {

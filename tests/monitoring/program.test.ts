@@ -73,6 +73,48 @@ describe("prod with the operator, the JMX agent and declared consumer groups", (
     });
 });
 
+describe("a KRaft prod stack with the operator and the JMX agent", () => {
+    let manifests: Record<string, any>[];
+    beforeAll(async () => {
+        const config = withMonitoring("prod", { prometheusOperator: true, jmxAgent: { mavenRepository: "https://maven.example/maven2/" } });
+        const { "bss:zookeeper": _zookeeper, ...values } = config.values;
+        const kafka = JSON.parse(values["bss:kafka"] ?? "{}");
+        manifests = (await renderIsolated("prod", { ...config, values: { ...values, "bss:kafka": JSON.stringify({ ...kafka, metadata: "kraft" }) } })).manifests;
+    });
+
+    it("adds the agent to the controllers' StatefulSet as to the brokers', from the same rules' ConfigMap", () => {
+        for (const [name, container] of [["kafka", "kafka"], ["kafka-controller", "controller"]]) {
+            const pod = manifests.find((m) => m.kind === "StatefulSet" && m.metadata.name === name)!.spec.template.spec;
+            expect(pod.initContainers.map((c: any) => c.name)).toEqual(["jmx-agent"]);
+            const main = pod.containers.find((c: any) => c.name === container);
+            expect(main.env.map((e: any) => e.name)).toContain("KAFKA_JMX_AGENT");
+            expect(main.ports.map((p: any) => p.name)).toContain("jmx-metrics");
+            expect(pod.volumes).toContainEqual({ name: "jmx-config", configMap: { name: "kafka-jmx-exporter" } });
+            // The stack's generated cluster ID (an Output when the agent is added) reaches the pods as the ID itself.
+            expect(main.env.find((e: any) => e.name === "KAFKA_CLUSTER_ID").value).toMatch(/^[A-Za-z0-9_-]{22}$/);
+        }
+    });
+
+    it("scrapes the controllers and alerts on the quorum from their metrics, with no ZooKeeper object", () => {
+        const operator = manifests.filter((m) => m.apiVersion === "monitoring.coreos.com/v1");
+        expect(operator.filter((m) => m.kind === "PodMonitor").map((m) => m.metadata.name).sort()).toEqual([
+            "bss-kafka", "bss-kafka-controller", "bss-kafka-exporter", "bss-kong", "bss-redis",
+        ]);
+        const groups = operator.find((m) => m.kind === "PrometheusRule")!.spec.groups;
+        expect(groups.find((g: any) => g.name === "bss-kafka-controllers").rules.map((r: any) => r.alert)).toContain("KafkaControllerQuorumLost");
+        expect(groups.map((g: any) => g.name)).not.toContain("bss-zookeeper");
+    });
+
+    it("lets only the monitoring namespace reach the controllers' agent port", () => {
+        const policy = manifests.find((m) => m.kind === "NetworkPolicy" && m.metadata.name === "kafka-controller-ingress");
+        expect(policy).toBeDefined();
+        const ports = policy!.spec.ingress.flatMap((rule: any) => rule.ports.map((p: any) => p.port));
+        expect(ports).toContain(9404);
+        const agentRule = policy!.spec.ingress.find((rule: any) => rule.ports.some((p: any) => p.port === 9404));
+        expect(agentRule.from).toEqual([{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } }]);
+    });
+});
+
 it("renders nothing of monitoring with enabled: false", async () => {
     const rendered = await renderIsolated("dev", withMonitoring("dev", { enabled: false, jmxAgent: { mavenRepository: "https://m.example" } }));
     expect(names(rendered.manifests, "ConfigMap").filter((n) => /^bss-(alert|dashboard|prometheus)|jmx/.test(n))).toEqual([]);

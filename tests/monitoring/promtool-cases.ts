@@ -4,7 +4,7 @@
  * that must not, each a small story of what an exporter would report.
  */
 import * as yaml from "js-yaml";
-import { AlertRule, KAFKA_EXPORTER_GROUP, RuleGroup, RuleInputs } from "../../components/monitoring/rules";
+import { AlertRule, KAFKA_CONTROLLER_GROUP, KAFKA_EXPORTER_GROUP, RuleGroup, RuleInputs } from "../../components/monitoring/rules";
 
 export interface AlertCase {
     /** Input series (promtool's `series`/`values` notation, one sample a minute). */
@@ -62,6 +62,48 @@ export const EXPORTER_CASES: Record<string, (inputs: RuleInputs) => AlertCase> =
         fire: [s('kafka_brokers{job="kafka-exporter",pod="kafka-exporter-0"}', `${inputs.brokers - 1}x10`)],
         at: "5m", labels: {}, value: inputs.brokers - 1,
         quiet: [s('kafka_brokers{job="kafka-exporter",pod="kafka-exporter-0"}', `${inputs.brokers}x10`)],
+    }),
+};
+
+const controller = (metric: string, ordinal: number, values: string) => s(`${metric}{job="kafka-controller",pod="kafka-controller-${ordinal}"}`, values);
+const controllersUp = (...values: string[]) => values.map((v, i) => controller("up", i, v));
+
+/**
+ * A KRaft stack's controller alerts (group KAFKA_CONTROLLER_GROUP), sized by the controller count: every controller
+ * reports the offline, fenced and error counts from its own metadata image, the active one alone ActiveControllerCount 1.
+ */
+export const CONTROLLER_CASES: Record<string, (inputs: RuleInputs) => AlertCase> = {
+    KafkaOfflinePartitions: () => ({
+        fire: [0, 1, 2].map((i) => controller("kafka_controller_kafkacontroller_offlinepartitionscount", i, "2x10")),
+        at: "5m", labels: {}, value: 2,
+        // Brokers of a KRaft stack report no controller metrics; a broker series is not the controllers'.
+        quiet: [...[0, 1, 2].map((i) => controller("kafka_controller_kafkacontroller_offlinepartitionscount", i, "0x10")),
+            s('kafka_controller_kafkacontroller_offlinepartitionscount{job="kafka",pod="kafka-0"}', "4x10")],
+    }),
+    KafkaActiveControllerCount: () => ({
+        fire: [0, 1, 2].map((i) => controller("kafka_controller_kafkacontroller_activecontrollercount", i, "0x10")),
+        at: "5m", labels: {}, value: 0,
+        quiet: [0, 1, 2].map((i) => controller("kafka_controller_kafkacontroller_activecontrollercount", i, i === 1 ? "1x10" : "0x10")),
+    }),
+    KafkaControllerQuorumLost: (inputs) => {
+        const majority = Math.floor(inputs.kafkaControllers! / 2) + 1;
+        const up = (answering: number) => controllersUp(...Array.from({ length: inputs.kafkaControllers! }, (_, i) => (i < answering ? "1x10" : "0x10")));
+        return { fire: up(majority - 1), at: "5m", labels: {}, value: majority - 1, quiet: up(majority) };
+    },
+    KafkaControllerDown: (inputs) => {
+        const up = (answering: number) => controllersUp(...Array.from({ length: inputs.kafkaControllers! }, (_, i) => (i < answering ? "1x10" : "0x10")));
+        return { fire: up(inputs.kafkaControllers! - 1), at: "5m", labels: {}, value: inputs.kafkaControllers! - 1, quiet: up(inputs.kafkaControllers!) };
+    },
+    KafkaFencedBrokers: () => ({
+        fire: [0, 1, 2].map((i) => controller("kafka_controller_kafkacontroller_fencedbrokercount", i, "1x10")),
+        at: "8m", labels: {}, value: 1,
+        // A broker fenced for 3 minutes (a slow restart catching up) is not an alert yet: the rule waits 5.
+        quiet: [0, 1, 2].map((i) => controller("kafka_controller_kafkacontroller_fencedbrokercount", i, "0 0 0 0 0 1 1 1 1 1")),
+    }),
+    KafkaMetadataErrors: () => ({
+        fire: [controller("kafka_controller_kafkacontroller_metadataerrorcount", 0, "0 0 1x8"), controller("kafka_controller_kafkacontroller_metadataerrorcount", 1, "0x10")],
+        at: "5m", labels: {}, value: 1,
+        quiet: [0, 1, 2].map((i) => controller("kafka_controller_kafkacontroller_metadataerrorcount", i, "0x10")),
     }),
 };
 
@@ -171,9 +213,12 @@ export function expand(template: string, labels: Record<string, string>, value: 
         .replace(/\{\{ \$labels\.(\w+) \}\}/g, (_, name) => labels[name] ?? "");
 }
 
-/** The case for one rule of `group`: the kafka_exporter variants have their own, sized by `inputs`. */
+/** The case for one rule of `group`: the kafka_exporter and KRaft controller variants have their own, sized by `inputs`. */
 export function caseFor(group: string, alert: string, inputs: RuleInputs): AlertCase | undefined {
-    return group === KAFKA_EXPORTER_GROUP ? EXPORTER_CASES[alert]?.(inputs) : CASES[alert];
+    if (group === KAFKA_EXPORTER_GROUP) {
+        return EXPORTER_CASES[alert]?.(inputs);
+    }
+    return group === KAFKA_CONTROLLER_GROUP ? CONTROLLER_CASES[alert]?.(inputs) : CASES[alert];
 }
 
 /** promtool's unit-test file for `rulesFile` (rendered from `inputs`): a firing and a quiet test per alert. */

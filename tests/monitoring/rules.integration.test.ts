@@ -7,7 +7,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ALL_EXPORTER_RULES, ALL_RULES } from "../../components/monitoring/metrics";
+import { ALL_EXPORTER_RULES, ALL_KRAFT_RULES, ALL_RULES } from "../../components/monitoring/metrics";
 import { buildRuleGroups, KAFKA_EXPORTER_GROUP, renderRulesFile, RuleGroup } from "../../components/monitoring/rules";
 import * as yaml from "js-yaml";
 import { ruleInputs, RULES_FILE, SCRAPE_FILE } from "../../components/monitoring/objects";
@@ -52,7 +52,9 @@ it("accepts the rendered scrape config and rules file as a Prometheus configurat
     expect(check.code).toBe(0);
 });
 
-it.each([["with the JMX agent", "all", ALL_RULES], ["without it (Kafka alerts from kafka_exporter)", "exporter", ALL_EXPORTER_RULES]] as const)(
+it.each([["with the JMX agent", "all", ALL_RULES], ["without it (Kafka alerts from kafka_exporter)", "exporter", ALL_EXPORTER_RULES],
+    ["of a KRaft stack with the agent (controller alerts from the controllers)", "kraft", ALL_KRAFT_RULES],
+    ["of a one-controller KRaft stack", "kraft-one", { ...ALL_KRAFT_RULES, kafkaControllers: 1 }]] as const)(
     "fires every alert %s on its firing series and none on its quiet series", (_, name, inputs) => {
         const groups = buildRuleGroups(inputs);
         fs.writeFileSync(path.join(dir, `${name}.rules.yaml`), renderRulesFile(groups));
