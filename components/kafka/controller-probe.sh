@@ -21,38 +21,8 @@ if [ -z "$node_id" ] || [ -z "$voters" ]; then
     exit 1
 fi
 
-bytes=()
-value=0
-read_bytes() {
-    local count="$1" i char
-    bytes=()
-    for ((i = 0; i < count; i++)); do
-        IFS= read -r -d '' -n 1 -t 5 -u 3 char || return 1
-        if [ -z "$char" ]; then
-            bytes+=(0)
-        else
-            printf -v char '%d' "'$char"
-            bytes+=($((char & 255)))
-        fi
-    done
-}
-int_of() {
-    local count="$1" i
-    read_bytes "$count" || return 1
-    value=0
-    for ((i = 0; i < count; i++)); do
-        value=$(((value << 8) | bytes[i]))
-    done
-    if [ "$count" -lt 8 ] && [ "$value" -ge $((1 << (count * 8 - 1))) ]; then
-        value=$((value - (1 << (count * 8))))
-    fi
-}
-# Unsigned varints: every count and length here is below 128, so one byte; anything else is refused.
-uvarint() {
-    read_bytes 1 || return 1
-    [ "${bytes[0]}" -lt 128 ] || { echo "probe: unexpected varint" >&2; return 1; }
-    value="${bytes[0]}"
-}
+# shellcheck source=SCRIPTDIR/kafka-wire.sh
+source "$(dirname "${BASH_SOURCE[0]}")/kafka-wire.sh"
 
 # Sets leader, in_quorum (yes/no) and caught_up_ms from the answer of `host:port`; returns 1 when it has none.
 ask() {

@@ -65,6 +65,7 @@ export function buildKafkaObjects(namespace: string, settings: KafkaSettings, me
         data: {
             "start.sh": shippedFile(__dirname, "start.sh"),
             "probe.sh": shippedFile(__dirname, "probe.sh"),
+            "kafka-wire.sh": shippedFile(__dirname, "kafka-wire.sh"),
             // Only where it runs: a ZooKeeper stack's pod template (and its checksum) stays what it was.
             ...(kraft ? { "format-storage.sh": shippedFile(__dirname, "format-storage.sh") } : {}),
         },

@@ -29,32 +29,12 @@ exec 3<>"/dev/tcp/127.0.0.1/$port"
 # size=19 | api_key=3 (Metadata) | api_version=1 | correlation_id=1 | client_id="probe" | topics=null (all)
 printf '\x00\x00\x00\x13\x00\x03\x00\x01\x00\x00\x00\x01\x00\x05probe\xff\xff\xff\xff' >&3
 
-# The readers set `value` instead of printing it: a command substitution per field would fork once per field.
-bytes=()
-value=0
-read_bytes() {
-    local count="$1" i char
-    bytes=()
-    for ((i = 0; i < count; i++)); do
-        IFS= read -r -d '' -n 1 -t 5 -u 3 char || { echo "probe: broker closed the connection" >&2; exit 1; }
-        if [ -z "$char" ]; then
-            bytes+=(0)
-        else
-            printf -v char '%d' "'$char"
-            bytes+=($((char & 255)))
-        fi
-    done
-}
-int32() {
-    read_bytes 4
-    value=$(((bytes[0] << 24) | (bytes[1] << 16) | (bytes[2] << 8) | bytes[3]))
-    value=$((value >= 2147483648 ? value - 4294967296 : value))
-}
-int16() {
-    read_bytes 2
-    value=$(((bytes[0] << 8) | bytes[1]))
-    value=$((value >= 32768 ? value - 65536 : value))
-}
+# shellcheck source=SCRIPTDIR/kafka-wire.sh
+source "$(dirname "${BASH_SOURCE[0]}")/kafka-wire.sh"
+# A field read or the probe fails: a broker that closes the connection mid-answer is not serving.
+field() { "$@" || { echo "probe: broker closed the connection" >&2; exit 1; }; }
+int32() { field int_of 4; }
+int16() { field int_of 2; }
 # Reads an array of int32 broker ids; `value` is yes when it lists this broker, no otherwise.
 broker_listed() {
     local count r found=no
@@ -66,23 +46,6 @@ broker_listed() {
     done
     value="$found"
 }
-skip() {
-    [ "$1" -gt 0 ] && read_bytes "$1"
-    return 0
-}
-string() {
-    int16
-    local length="$value" i hex char
-    text=""
-    [ "$length" -gt 0 ] || return 0
-    read_bytes "$length"
-    for ((i = 0; i < length; i++)); do
-        printf -v hex '%02x' "${bytes[$i]}"
-        printf -v char '%b' "\\x$hex"
-        text+="$char"
-    done
-}
-text=""
 
 int32
 [ "$value" -gt 8 ] || { echo "probe: bad response size $value" >&2; exit 1; }
@@ -95,10 +58,10 @@ for ((b = 0; b < brokers; b++)); do
     int32
     node="$value"
     int16
-    skip "$value"
-    skip 4
+    field skip "$value"
+    field skip 4
     int16
-    skip "$value"
+    field skip "$value"
     [ "$node" -eq "$broker_id" ] && registered=yes
 done
 int32
@@ -109,14 +72,14 @@ hosted=0
 lagging=()
 leaderless=()
 for ((t = 0; t < topics; t++)); do
-    skip 2
-    string
+    field skip 2
+    field string
     topic="$text"
-    skip 1
+    field skip 1
     int32
     partitions="$value"
     for ((p = 0; p < partitions; p++)); do
-        skip 2
+        field skip 2
         int32
         partition="$value"
         int32

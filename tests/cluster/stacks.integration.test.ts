@@ -85,10 +85,7 @@ describe("dev stack", () => {
     it("runs: ZooKeeper, three brokers and the single-node Redis cluster turn Ready by the kubelets' probes, the bootstrap Job completes", async () => {
         await cluster.waitReady(NAMESPACE, ZOOKEEPER, 1);
         await cluster.waitReady(NAMESPACE, KAFKA, 3);
-        await eventually("Redis bootstrap Job complete", 300_000, async () => {
-            const job = await cluster.json(["-n", NAMESPACE, "get", "job", "redis-cluster-bootstrap"]);
-            return (job.status.conditions ?? []).some((c: any) => c.type === "Complete" && c.status === "True");
-        }, 2_000);
+        expect((await cluster.jobFinished(NAMESPACE, "redis-cluster-bootstrap", 300_000)).complete).toBe(true);
         await cluster.waitReady(NAMESPACE, REDIS, 1);
         const claims = await cluster.json(["-n", NAMESPACE, "get", "pvc"]);
         expect(claims.items.map((c: any) => c.status.phase)).toEqual(claims.items.map(() => "Bound"));
@@ -195,10 +192,7 @@ describe("prod stack on three nodes", () => {
             return pods.length === 6 && pods.every((p) => p.node !== "") ? pods : undefined;
         }, 2_000);
         expect(NODES.map((node) => placed.filter((p) => p.node === node).length)).toEqual([2, 2, 2]);
-        await eventually("Redis bootstrap Job complete", 300_000, async () => {
-            const job = await cluster.json(["-n", NAMESPACE, "get", "job", "redis-cluster-bootstrap"]);
-            return (job.status.conditions ?? []).some((c: any) => c.type === "Complete" && c.status === "True");
-        }, 2_000);
+        expect((await cluster.jobFinished(NAMESPACE, "redis-cluster-bootstrap", 300_000)).complete).toBe(true);
         await cluster.waitReady(NAMESPACE, REDIS, 6);
     });
 });

@@ -227,6 +227,16 @@ export class TestCluster {
     }
 
     /** Deletes a pod the way `kubectl delete pod` does (SIGTERM, then the grace period); waits for it to be gone. */
+    /** Waits until Job `name` has finished (condition Complete or Failed); returns whether it completed and its status. */
+    async jobFinished(namespace: string, name: string, timeoutMs: number): Promise<{ complete: boolean; status: Record<string, any> }> {
+        const condition = (status: Record<string, any>, type: string) => (status.conditions ?? []).some((c: any) => c.type === type && c.status === "True");
+        const status = await eventually(`Job ${name} finished`, timeoutMs, async () => {
+            const current = (await this.json(["-n", namespace, "get", "job", name])).status ?? {};
+            return condition(current, "Complete") || condition(current, "Failed") ? current : undefined;
+        }, 1_000);
+        return { complete: condition(status, "Complete"), status };
+    }
+
     async deletePod(namespace: string, pod: string, timeoutMs = 180_000): Promise<void> {
         await this.kubectl(["-n", namespace, "delete", "pod", pod, "--wait=true", `--timeout=${Math.round(timeoutMs / 1000)}s`]);
     }

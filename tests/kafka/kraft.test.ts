@@ -167,7 +167,7 @@ describe("objects", () => {
     it("hands the cluster ID and node id base through the env and ships the shared format script", () => {
         const env = Object.fromEntries(container.env.filter((e: Obj) => e.value !== undefined).map((e: Obj) => [e.name, e.value]));
         expect(env).toMatchObject({ KAFKA_CLUSTER_ID: "q1Sh-9_tQ5Wk3mJ2bL0aZw", KAFKA_NODE_ID_BASE: "1000" });
-        expect(Object.keys(controllers.scripts.data).sort()).toEqual(["format-storage.sh", "probe.sh", "start.sh"]);
+        expect(Object.keys(controllers.scripts.data).sort()).toEqual(["format-storage.sh", "kafka-wire.sh", "probe.sh", "start.sh"]);
         expect(container.command).toEqual(["/opt/bss/kafka/start.sh"]);
     });
 
@@ -175,10 +175,10 @@ describe("objects", () => {
         const kraftBrokers: Obj = JSON.parse(JSON.stringify(buildKafkaObjects("bss", settings, controllerQuorumVoters(3, "bss"), "q1Sh-9_tQ5Wk3mJ2bL0aZw")));
         const brokerEnv = kraftBrokers.statefulSet.spec.template.spec.containers[0].env;
         expect(brokerEnv).toContainEqual({ name: "KAFKA_CLUSTER_ID", value: "q1Sh-9_tQ5Wk3mJ2bL0aZw" });
-        expect(Object.keys(kraftBrokers.scripts.data).sort()).toEqual(["format-storage.sh", "probe.sh", "start.sh"]);
+        expect(Object.keys(kraftBrokers.scripts.data).sort()).toEqual(["format-storage.sh", "kafka-wire.sh", "probe.sh", "start.sh"]);
         const zk: Obj = JSON.parse(JSON.stringify(buildKafkaObjects("bss", load("prod", {}).kafka, "zk:2181/bss-kafka")));
         expect(zk.statefulSet.spec.template.spec.containers[0].env.map((e: Obj) => e.name)).not.toContain("KAFKA_CLUSTER_ID");
-        expect(Object.keys(zk.scripts.data).sort()).toEqual(["probe.sh", "start.sh"]);
+        expect(Object.keys(zk.scripts.data).sort()).toEqual(["kafka-wire.sh", "probe.sh", "start.sh"]);
         expect(() => buildKafkaObjects("bss", settings, controllerQuorumVoters(3, "bss"))).toThrow(/need the cluster ID/);
     });
 });

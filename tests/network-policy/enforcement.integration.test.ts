@@ -77,10 +77,7 @@ async function waitJobsComplete(): Promise<void> {
     const jobs = clusterManifests(rendered).filter((m) => m.kind === "Job").map((m) => String(m.metadata.name));
     expect(jobs).toContain(BOOTSTRAP_JOB);
     for (const name of jobs) {
-        await eventually(`Job ${name} complete`, 300_000, async () => {
-            const job = await cluster.json(["-n", NAMESPACE, "get", "job", name]);
-            return (job.status.conditions ?? []).some((c: any) => c.type === "Complete" && c.status === "True");
-        }, 2_000);
+        expect({ name, complete: (await cluster.jobFinished(NAMESPACE, name, 300_000)).complete }).toEqual({ name, complete: true });
     }
 }
 

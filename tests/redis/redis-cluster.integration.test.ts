@@ -384,20 +384,16 @@ async function runBootstrap(job: Record<string, any>, timeoutMs = 300_000): Prom
             await sleep(/waiting to start|not found|no pods|timed out/i.test(err) ? 300 : 1_000);
         }
     })();
-    let status: Record<string, any>;
+    let finished: Awaited<ReturnType<TestCluster["jobFinished"]>>;
     try {
-        status = await eventually(`Job ${BOOTSTRAP} finished`, timeoutMs, async () => {
-            const current = (await cluster.json(["-n", NAMESPACE, "get", "job", BOOTSTRAP])).status ?? {};
-            const finished = (current.conditions ?? []).some((c: any) => ["Complete", "Failed"].includes(c.type) && c.status === "True");
-            return finished ? current : undefined;
-        }, 1_000);
+        finished = await cluster.jobFinished(NAMESPACE, BOOTSTRAP, timeoutMs);
     } finally {
         attempt.done = true;
         await Promise.race([followed, sleep(5_000)]);
         attempt.follower?.kill();
     }
+    const { complete, status } = finished;
     let log = await cluster.kubectl(["-n", NAMESPACE, "logs", `job/${BOOTSTRAP}`, "-c", "bootstrap"]);
-    const complete = (status.conditions ?? []).some((c: any) => c.type === "Complete" && c.status === "True");
     expect({ complete, succeeded: status.succeeded, failed: status.failed ?? 0, log }).toEqual({ complete: true, succeeded: 1, failed: 0, log: expect.any(String) });
     const pod = (await cluster.json(["-n", NAMESPACE, "get", "pods", "--selector", `job-name=${BOOTSTRAP}`])).items[0];
     const restarts: number = pod?.status?.containerStatuses?.[0]?.restartCount ?? 0;
@@ -413,11 +409,7 @@ async function runBootstrap(job: Record<string, any>, timeoutMs = 300_000): Prom
 async function runJob(job: Record<string, any>, timeoutMs: number): Promise<{ complete: boolean; log: string }> {
     const name: string = job.metadata.name;
     await cluster.apply([job]);
-    const status = await eventually(`Job ${name} finished`, timeoutMs, async () => {
-        const current = (await cluster.json(["-n", NAMESPACE, "get", "job", name])).status ?? {};
-        return (current.conditions ?? []).some((c: any) => ["Complete", "Failed"].includes(c.type) && c.status === "True") ? current : undefined;
-    }, 1_000);
-    const complete = (status.conditions ?? []).some((c: any) => c.type === "Complete" && c.status === "True");
+    const { complete } = await cluster.jobFinished(NAMESPACE, name, timeoutMs);
     return { complete, log: await cluster.kubectl(["-n", NAMESPACE, "logs", `job/${name}`]) };
 }
 
@@ -966,13 +958,10 @@ describe("prod shape: 3 masters x 1 replica, then 4", () => {
         // The README's "a backup now": a Job from the CronJob's template.
         const backupStarted = Date.now();
         await cluster.kubectl(["-n", NAMESPACE, "create", "job", "redis-backup-now", "--from=cronjob/redis-backup"]);
-        const backedUp = await eventually("Job redis-backup-now finished", 180_000, async () => {
-            const conditions = (await cluster.json(["-n", NAMESPACE, "get", "job", "redis-backup-now"])).status?.conditions ?? [];
-            return conditions.find((c: any) => ["Complete", "Failed"].includes(c.type) && c.status === "True")?.type;
-        }, 1_000);
+        const { complete: backedUp } = await cluster.jobFinished(NAMESPACE, "redis-backup-now", 180_000);
         const backupLog = await cluster.kubectl(["-n", NAMESPACE, "logs", "job/redis-backup-now"]);
         const backupMs = Date.now() - backupStarted;
-        expect({ backedUp, backupLog }).toEqual({ backedUp: "Complete", backupLog: expect.stringMatching(/backup \d{8}T\d{6}Z complete: 3 masters/) });
+        expect({ backedUp, backupLog }).toEqual({ backedUp: true, backupLog: expect.stringMatching(/backup \d{8}T\d{6}Z complete: 3 masters/) });
         const stamp = /backup (\d{8}T\d{6}Z) complete/.exec(backupLog)![1];
 
         // The files as the PVC holds them (the test cluster's volumes are host directories).

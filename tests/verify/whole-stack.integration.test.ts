@@ -77,11 +77,7 @@ function redisObjects(rendered: RenderedStack): { nodes: Record<string, any>[]; 
 /** Applies the bootstrap Job and waits until it is complete; fails with its log if it fails. */
 async function runBootstrap(job: Record<string, any>): Promise<void> {
     await cluster.apply([job]);
-    const complete = await eventually(`Job ${NAMES.bootstrapJob} finished`, 300_000, async () => {
-        const conditions = (await cluster.json(["-n", NAMESPACE, "get", "job", NAMES.bootstrapJob])).status?.conditions ?? [];
-        const done = conditions.find((c: any) => ["Complete", "Failed"].includes(c.type) && c.status === "True");
-        return done ? done.type === "Complete" : undefined;
-    }, 1_000);
+    const { complete } = await cluster.jobFinished(NAMESPACE, NAMES.bootstrapJob, 300_000);
     if (!complete) {
         throw new Error(`Job ${NAMES.bootstrapJob} failed:\n${(await cluster.kubectlResult(["-n", NAMESPACE, "logs", `job/${NAMES.bootstrapJob}`])).stdout}`);
     }

@@ -17,7 +17,7 @@ import { KAFKA_IMAGE_UID } from "../../zookeeper/objects";
 import { KAFKA_PATHS } from "../config";
 import { CONTROLLER_HEADLESS, CONTROLLER_NAME, CONTROLLER_PORT, controllerQuorumVoters, renderControllerProperties } from "./config";
 
-/** The scripts live beside the brokers' in components/kafka: format-storage.sh is shared by both. */
+/** The scripts live beside the brokers' in components/kafka: format-storage.sh and kafka-wire.sh are shared by both. */
 const SCRIPTS_DIR = path.join(__dirname, "..");
 
 export interface ControllerObjects {
@@ -56,6 +56,7 @@ export function buildControllerObjects(input: ControllerObjectsInput): Controlle
         data: {
             "start.sh": shippedFile(SCRIPTS_DIR, "controller-start.sh"),
             "probe.sh": shippedFile(SCRIPTS_DIR, "controller-probe.sh"),
+            "kafka-wire.sh": shippedFile(SCRIPTS_DIR, "kafka-wire.sh"),
             "format-storage.sh": shippedFile(SCRIPTS_DIR, "format-storage.sh"),
         },
     };
