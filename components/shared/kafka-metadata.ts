@@ -5,8 +5,7 @@
  * `npm run verify` also sends the all-topics form for the partitions: a client library (kafkajs) turns one
  * leaderless partition into an error for the whole answer, exactly when an operator needs to see which one it is.
  */
-import * as net from "net";
-import { KafkaWireReader } from "./kafka-wire";
+import { exchangeFrame, KafkaWireReader } from "./kafka-wire";
 
 const METADATA_API_KEY = 3;
 const METADATA_VERSION = 1;
@@ -155,16 +154,6 @@ function readHead(reader: KafkaWireReader, frame: Buffer): MetadataResponse {
     return { correlationId, brokers, controllerId };
 }
 
-/** Splits `host:port` (the last colon separates the port, so bracketless IPv6 is not supported). */
-export function splitAddress(address: string): { host: string; port: number } {
-    const colon = address.lastIndexOf(":");
-    const port = Number(address.slice(colon + 1));
-    if (colon <= 0 || !Number.isInteger(port) || port < 1 || port > 65535) {
-        throw new Error(`"${address}" is not host:port`);
-    }
-    return { host: address.slice(0, colon), port };
-}
-
 /** The peer accepted the connection and then said nothing for the whole bound. */
 export class MetadataSilenceError extends Error {
     constructor(readonly timeoutMs: number) {
@@ -188,49 +177,10 @@ export function queryAllTopicsMetadata(address: string, correlationId: number, t
     return exchange(address, correlationId, timeoutMs, encodeAllTopicsMetadataRequest(correlationId, clientId), parseAllTopicsMetadataResponse);
 }
 
-function exchange<T extends MetadataResponse>(address: string, correlationId: number, timeoutMs: number, request: Buffer, parse: (frame: Buffer) => T): Promise<T> {
-    const { host, port } = splitAddress(address);
-    return new Promise<T>((resolve, reject) => {
-        const chunks: Buffer[] = [];
-        let received = 0;
-        let settled = false;
-        const socket = net.connect({ host, port });
-        const finish = (error: Error | undefined, response?: T) => {
-            if (settled) {
-                return;
-            }
-            settled = true;
-            socket.destroy();
-            if (error) {
-                reject(error);
-            } else {
-                resolve(response!);
-            }
-        };
-        socket.setTimeout(timeoutMs, () => finish(new MetadataSilenceError(timeoutMs)));
-        socket.on("connect", () => socket.write(request));
-        socket.on("error", (error) => finish(error));
-        socket.on("close", () => finish(new Error(received === 0 ? "connection closed before any answer" : `connection closed after ${received} byte(s) of the answer`)));
-        socket.on("data", (chunk: Buffer) => {
-            chunks.push(chunk);
-            received += chunk.length;
-            if (received < 4) {
-                return;
-            }
-            const frame = Buffer.concat(chunks);
-            const size = frame.readInt32BE(0);
-            if (frame.length < 4 + size) {
-                return;
-            }
-            try {
-                const response = parse(frame.subarray(0, 4 + size));
-                if (response.correlationId !== correlationId) {
-                    throw new Error(`answer carries correlation id ${response.correlationId}, expected ${correlationId}`);
-                }
-                finish(undefined, response);
-            } catch (error) {
-                finish(error as Error);
-            }
-        });
-    });
+async function exchange<T extends MetadataResponse>(address: string, correlationId: number, timeoutMs: number, request: Buffer, parse: (frame: Buffer) => T): Promise<T> {
+    const response = parse(await exchangeFrame(address, request, timeoutMs, () => new MetadataSilenceError(timeoutMs)));
+    if (response.correlationId !== correlationId) {
+        throw new Error(`answer carries correlation id ${response.correlationId}, expected ${correlationId}`);
+    }
+    return response;
 }

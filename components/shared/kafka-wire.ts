@@ -1,8 +1,66 @@
 /**
- * Reads the big-endian primitives of Kafka's wire protocol from one response frame and refuses to run past its end:
- * the one reader of the Metadata codec (components/shared/kafka-metadata.ts) and the DescribeQuorum codec
- * (scripts/verify/kafka-quorum.ts). `response` names the frame in every error.
+ * Kafka's wire protocol without a client library: one request frame over a fresh TCP connection
+ * (`exchangeFrame`), and a reader of the big-endian primitives of the response frame that refuses to run past its
+ * end. Shared by the Metadata codec (components/shared/kafka-metadata.ts), the DescribeQuorum and DescribeConfigs
+ * codecs of `verify` (scripts/verify/kafka-quorum.ts, kafka-configs.ts).
  */
+import * as net from "net";
+
+/** Splits `host:port` (the last colon separates the port, so bracketless IPv6 is not supported). */
+export function splitAddress(address: string): { host: string; port: number } {
+    const colon = address.lastIndexOf(":");
+    const port = Number(address.slice(colon + 1));
+    if (colon <= 0 || !Number.isInteger(port) || port < 1 || port > 65535) {
+        throw new Error(`"${address}" is not host:port`);
+    }
+    return { host: address.slice(0, colon), port };
+}
+
+/**
+ * Sends `request` (a whole frame, size prefix included) to `address` over a fresh connection and resolves with the
+ * whole response frame, size prefix included. Fails on a refused or reset connection, a connection closed before
+ * the answer is complete (what kind's port proxy does while the NodePort is not programmed yet), and on silence
+ * longer than `timeoutMs` (the error `silence` makes).
+ */
+export function exchangeFrame(address: string, request: Buffer, timeoutMs: number, silence: () => Error): Promise<Buffer> {
+    const { host, port } = splitAddress(address);
+    return new Promise<Buffer>((resolve, reject) => {
+        const chunks: Buffer[] = [];
+        let received = 0;
+        let settled = false;
+        const socket = net.connect({ host, port });
+        const finish = (error: Error | undefined, frame?: Buffer) => {
+            if (settled) {
+                return;
+            }
+            settled = true;
+            socket.destroy();
+            if (error) {
+                reject(error);
+            } else {
+                resolve(frame!);
+            }
+        };
+        socket.setTimeout(timeoutMs, () => finish(silence()));
+        socket.on("connect", () => socket.write(request));
+        socket.on("error", (error) => finish(error));
+        socket.on("close", () => finish(new Error(received === 0 ? "connection closed before any answer" : `connection closed after ${received} byte(s) of the answer`)));
+        socket.on("data", (chunk: Buffer) => {
+            chunks.push(chunk);
+            received += chunk.length;
+            if (received < 4) {
+                return;
+            }
+            const frame = Buffer.concat(chunks);
+            const size = frame.readInt32BE(0);
+            if (frame.length >= 4 + size) {
+                finish(undefined, frame.subarray(0, 4 + size));
+            }
+        });
+    });
+}
+
+/** Reads one response frame; `response` names the frame in every error. */
 export class KafkaWireReader {
     private offset = 0;
     constructor(private readonly bytes: Buffer, private readonly response: string) {}
@@ -19,6 +77,10 @@ export class KafkaWireReader {
     /** A BOOLEAN: one byte, anything but 0 is true. */
     boolean(what: string): boolean {
         return this.bytes[this.take(1, what)] !== 0;
+    }
+
+    int8(what: string): number {
+        return this.bytes.readInt8(this.take(1, what));
     }
 
     int16(what: string): number {

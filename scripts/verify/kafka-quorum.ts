@@ -4,9 +4,7 @@
  * `verify` asks a broker's EXTERNAL address and needs no way to the controllers themselves.
  * components/kafka/controller-probe.sh sends the same request from inside a controller pod.
  */
-import * as net from "net";
-import { splitAddress } from "../../components/shared/kafka-metadata";
-import { KafkaWireReader } from "../../components/shared/kafka-wire";
+import { exchangeFrame, KafkaWireReader } from "../../components/shared/kafka-wire";
 import { UnreachableError } from "./bounded";
 
 const DESCRIBE_QUORUM_API_KEY = 55;
@@ -100,35 +98,9 @@ export function parseDescribeQuorumResponse(frame: Buffer): QuorumView & { corre
 }
 
 /** Asks `address` (a broker, which forwards to the active controller) within `timeoutMs`. */
-export function describeQuorum(address: string, timeoutMs: number, clientId = "bss-verify"): Promise<QuorumView> {
-    const { host, port } = splitAddress(address);
-    return new Promise<QuorumView>((resolve, reject) => {
-        const chunks: Buffer[] = [];
-        const socket = net.connect({ host, port });
-        const done = (error?: Error, view?: QuorumView) => {
-            clearTimeout(timer);
-            socket.destroy();
-            if (error) {
-                reject(error);
-            } else {
-                resolve(view!);
-            }
-        };
-        const timer = setTimeout(() => done(new UnreachableError(`no DescribeQuorum answer from ${address} within ${timeoutMs} ms`)), timeoutMs);
-        socket.on("connect", () => socket.write(encodeDescribeQuorumRequest(1, clientId)));
-        socket.on("data", (chunk) => {
-            chunks.push(chunk);
-            const frame = Buffer.concat(chunks);
-            if (frame.length >= 4 && frame.length >= frame.readInt32BE(0) + 4) {
-                try {
-                    const { correlationId: _, ...view } = parseDescribeQuorumResponse(frame.subarray(0, frame.readInt32BE(0) + 4));
-                    done(undefined, view);
-                } catch (error) {
-                    done(error as Error);
-                }
-            }
-        });
-        socket.on("error", (error) => done(error));
-        socket.on("close", () => done(new Error(`${address} closed the connection before answering DescribeQuorum`)));
-    });
+export async function describeQuorum(address: string, timeoutMs: number, clientId = "bss-verify"): Promise<QuorumView> {
+    const frame = await exchangeFrame(address, encodeDescribeQuorumRequest(1, clientId), timeoutMs,
+        () => new UnreachableError(`no DescribeQuorum answer from ${address} within ${timeoutMs} ms`));
+    const { correlationId: _, ...view } = parseDescribeQuorumResponse(frame);
+    return view;
 }

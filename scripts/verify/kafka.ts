@@ -3,9 +3,9 @@
  * under-replicated or offline partition, every declared topic as declared, and the drift (topics nobody
  * declared, topic configs set outside the stack).
  */
-import { ConfigResourceTypes, ConfigSource, Kafka, logLevel } from "kafkajs";
 import type { TopicSettings } from "../../settings";
-import { isUnreachable, messageOf, UnreachableError, withTimeout } from "./bounded";
+import { isUnreachable, messageOf, UnreachableError } from "./bounded";
+import { CONFIG_SOURCE, describeTopicConfigs, TopicConfigEntry } from "./kafka-configs";
 import type { MetadataTopic } from "../../components/shared/kafka-metadata";
 import { brokerView, BrokerView, topicMetadata } from "./kafka-metadata";
 import { describeQuorum, QuorumView } from "./kafka-quorum";
@@ -40,7 +40,7 @@ export interface ObservedTopic {
      */
     error?: string;
     /** Effective config of a declared topic: value and where Kafka says it comes from. Absent for other topics. */
-    config?: Record<string, { value: string; source: ConfigSource }>;
+    config?: Record<string, TopicConfigEntry>;
 }
 
 export interface KafkaObservation {
@@ -108,7 +108,7 @@ function topicRow(declared: TopicSettings, observed: ObservedTopic | undefined):
             problems.push(`config ${key}=${actual.value}, declared ${value}`);
         }
     }
-    const undeclared = Object.entries(config).filter(([key, c]) => c.source === ConfigSource.TOPIC_CONFIG && !(key in declared.config));
+    const undeclared = Object.entries(config).filter(([key, c]) => c.source === CONFIG_SOURCE.TOPIC_CONFIG && !(key in declared.config));
     for (const [key, c] of undeclared.sort(([a], [b]) => a.localeCompare(b))) {
         // The provider replaces a topic's whole config set: the next `pulumi up` reverts such a key to the default.
         problems.push(`config ${key}=${c.value} set on the topic but not declared`);
@@ -267,50 +267,29 @@ async function readTopics(reachable: readonly string[], timeoutMs: number): Prom
     throw failures.every((f) => isUnreachable(f.error)) ? new UnreachableError(message) : new Error(message);
 }
 
-/**
- * The topic kafkajs's own metadata refreshes should ask about: a declared one if any has every partition led, else
- * any such topic. kafkajs sends its metadata request for "no topic of its own" as null, i.e. every topic, and
- * refuses the whole answer over one leaderless partition; its describeConfigs refreshes first. Pure.
- */
-export function metadataAnchor(topics: readonly ObservedTopic[], declared: readonly string[]): string | undefined {
-    const led = (t: ObservedTopic) => t.error === undefined && t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0);
-    return (topics.find((t) => declared.includes(t.name) && led(t)) ?? topics.find(led))?.name;
-}
-
-/**
- * The effective config of each of `topics` (all present), through kafkajs's DescribeConfigs within `timeoutMs`.
- * `anchor` (see `metadataAnchor`) is made the client's own topic first, so the refresh describeConfigs does skips
- * any offline partition elsewhere.
- */
-async function describeTopicConfigs(reachable: readonly string[], topics: readonly string[], anchor: string | undefined, timeoutMs: number): Promise<Map<string, NonNullable<ObservedTopic["config"]>>> {
-    const kafka = new Kafka({
-        clientId: "bss-verify",
-        brokers: [...reachable],
-        connectionTimeout: Math.min(3000, timeoutMs),
-        requestTimeout: timeoutMs,
-        retry: { retries: 1, initialRetryTime: 200, maxRetryTime: 1000 },
-        logLevel: logLevel.NOTHING,
-    });
-    const admin = kafka.admin();
-    try {
-        const configs = await withTimeout((async () => {
-            await admin.connect();
-            if (anchor !== undefined) {
-                // A read whose side effect is wanted: kafkajs adds the topic to the ones its metadata refreshes name.
-                await admin.fetchTopicOffsets(anchor);
-            }
-            return admin.describeConfigs({ resources: topics.map((name) => ({ type: ConfigResourceTypes.TOPIC, name })), includeSynonyms: false });
-        })(), timeoutMs, `Kafka at ${reachable.join(", ")}`);
-        return new Map(configs.resources.map((r) => [r.resourceName, Object.fromEntries(r.configEntries.map((e) => [e.configName, { value: e.configValue, source: e.configSource }]))]));
-    } finally {
-        await withTimeout(admin.disconnect(), 2000, "the Kafka admin client's disconnect").catch(() => undefined);
+/** The declared topics' configs from the first of `reachable` that answers DescribeConfigs, all within `timeoutMs`. */
+async function readTopicConfigs(reachable: readonly string[], topics: readonly string[], timeoutMs: number): Promise<Map<string, Record<string, TopicConfigEntry>>> {
+    const deadline = Date.now() + timeoutMs;
+    const failures: { address: string; error: unknown }[] = [];
+    for (const address of reachable) {
+        const left = deadline - Date.now();
+        if (left <= 0) {
+            break;
+        }
+        try {
+            return await describeTopicConfigs(address, topics, left);
+        } catch (error) {
+            failures.push({ address, error });
+        }
     }
+    const message = `no broker answered DescribeConfigs within ${timeoutMs} ms: ${failures.map((f) => `${f.address} (${messageOf(f.error)})`).join("; ") || "none tried"}`;
+    throw failures.every((f) => isUnreachable(f.error)) ? new UnreachableError(message) : new Error(message);
 }
 
 /**
  * Reads what `evaluateKafka` needs from the brokers at `bootstrap`, each step within `timeoutMs`: the partitions
  * from the plain all-topics Metadata request (a leaderless partition is leader -1 there), the declared topics'
- * configs through kafkajs.
+ * configs from a plain DescribeConfigs request (scripts/verify/kafka-configs.ts).
  */
 export async function observeKafka(bootstrap: readonly string[], declaredTopics: readonly string[], timeoutMs: number, metadata: MetadataMode = "zookeeper"): Promise<KafkaObservation> {
     const views = await Promise.all(bootstrap.map((address) => brokerView(address, timeoutMs).catch((error) => ({
@@ -324,7 +303,7 @@ export async function observeKafka(bootstrap: readonly string[], declaredTopics:
     try {
         const topics = observedTopics(await readTopics(reachable, timeoutMs));
         const present = topics.map((t) => t.name).filter((name) => declaredTopics.includes(name));
-        const configs = present.length === 0 ? new Map() : await describeTopicConfigs(reachable, present, metadataAnchor(topics, declaredTopics), timeoutMs);
+        const configs = present.length === 0 ? new Map() : await readTopicConfigs(reachable, present, timeoutMs);
         return {
             views,
             topics: topics.map((t) => (configs.has(t.name) ? { ...t, config: configs.get(t.name) } : t)),

@@ -10,32 +10,16 @@
  *       '{"rootDir":".","testEnvironment":"node","transform":{"^.+\\.ts$":"ts-jest"},"testMatch":["<rootDir>/tests/topics/capture-metadata-fixture.ts"]}'
  */
 import * as fs from "fs";
-import * as net from "net";
 import * as path from "path";
-import { encodeMetadataRequest, parseMetadataResponse, splitAddress } from "../../components/shared/kafka-metadata";
+import { encodeMetadataRequest, parseMetadataResponse } from "../../components/shared/kafka-metadata";
+import { exchangeFrame } from "../../components/shared/kafka-wire";
 import { startKafkaCluster } from "../kafka/cluster-harness";
 import { KAFKA_VERSION } from "../kafka/kafka-home";
 
 const FIXTURE = path.join(__dirname, "fixtures", "metadata-v1.json");
 
 /** One request, the raw answer frame (size prefix included) as it came off the socket. */
-function exchange(address: string, request: Buffer): Promise<Buffer> {
-    const { host, port } = splitAddress(address);
-    return new Promise((resolve, reject) => {
-        const chunks: Buffer[] = [];
-        const socket = net.connect({ host, port }, () => socket.write(request));
-        socket.setTimeout(10_000, () => socket.destroy(new Error(`no answer from ${address}`)));
-        socket.on("error", reject);
-        socket.on("data", (chunk: Buffer) => {
-            chunks.push(chunk);
-            const frame = Buffer.concat(chunks);
-            if (frame.length >= 4 && frame.length >= 4 + frame.readInt32BE(0)) {
-                socket.destroy();
-                resolve(frame.subarray(0, 4 + frame.readInt32BE(0)));
-            }
-        });
-    });
-}
+const exchange = (address: string, request: Buffer) => exchangeFrame(address, request, 10_000, () => new Error(`no answer from ${address}`));
 
 async function main(): Promise<void> {
     const cluster = await startKafkaCluster();

@@ -1,4 +1,4 @@
-import { ConfigSource } from "kafkajs";
+import { CONFIG_SOURCE } from "../../scripts/verify/kafka-configs";
 import { loadSettings } from "../../settings";
 import { describeTopicError, evaluateKafka, KafkaObservation, kafkaCheckNames, ObservedTopic, observedTopics } from "../../scripts/verify/kafka";
 
@@ -13,8 +13,8 @@ function healthyTopics(): ObservedTopic[] {
         name: t.name,
         partitions: [...Array(t.partitions).keys()].map((p) => ({ partitionId: p, leader: p % 3, replicas: [0, 1, 2], isr: [0, 1, 2] })),
         config: {
-            ...Object.fromEntries(Object.entries(t.config).map(([k, v]) => [k, { value: v, source: ConfigSource.TOPIC_CONFIG }])),
-            "max.message.bytes": { value: "1048588", source: ConfigSource.DEFAULT_CONFIG },
+            ...Object.fromEntries(Object.entries(t.config).map(([k, v]) => [k, { value: v, source: CONFIG_SOURCE.TOPIC_CONFIG }])),
+            "max.message.bytes": { value: "1048588", source: CONFIG_SOURCE.DEFAULT_CONFIG },
         },
     }));
 }
@@ -111,8 +111,8 @@ describe("Kafka checks", () => {
         const events = (observed.topics as ObservedTopic[]).find((t) => t.name === "bss.events")!;
         events.partitions = events.partitions.slice(0, 2);
         events.partitions[0].replicas = [0, 1];
-        events.config!["retention.ms"] = { value: "1000", source: ConfigSource.TOPIC_CONFIG };
-        events.config!["max.message.bytes"] = { value: "2097152", source: ConfigSource.TOPIC_CONFIG };
+        events.config!["retention.ms"] = { value: "1000", source: CONFIG_SOURCE.TOPIC_CONFIG };
+        events.config!["max.message.bytes"] = { value: "2097152", source: CONFIG_SOURCE.TOPIC_CONFIG };
         const row = byCheck(evaluateKafka(expected, observed))["topic bss.events"];
         expect(row.status).toBe("fail");
         expect(row.detail).toBe("drift: 2 partitions, declared 3; replication 2 on partition 0, declared 3; config retention.ms=1000, declared 604800000; config max.message.bytes=2097152 set on the topic but not declared");

@@ -5,7 +5,7 @@
  * closes the connection.
  */
 import * as net from "net";
-import { evaluateKafka, metadataAnchor, observeKafka, ObservedTopic } from "../../scripts/verify/kafka";
+import { evaluateKafka, observeKafka } from "../../scripts/verify/kafka";
 import { metadataV1Response, TopicSpec } from "../shared/metadata-v1-builder";
 
 type AllTopicsBehaviour = "answer" | "drop" | "silent";
@@ -89,14 +89,5 @@ describe("observeKafka", () => {
             unreachable: true,
         });
         expect(answering.allTopicsRequests()).toBe(0);
-    });
-
-    it("points kafkajs's metadata refresh at a declared topic whose partitions all have leaders, else at any such topic", () => {
-        const led = (name: string): ObservedTopic => ({ name, partitions: [{ partitionId: 0, leader: 1, replicas: [1], isr: [1] }] });
-        const offline: ObservedTopic = { name: "bss.events", partitions: [{ partitionId: 0, leader: 1, replicas: [1], isr: [1] }, { partitionId: 1, leader: -1, replicas: [2], isr: [2] }] };
-        const unlisted: ObservedTopic = { name: "bss.order.events", partitions: [], error: "error 5 LEADER_NOT_AVAILABLE" };
-        expect(metadataAnchor([offline, unlisted, led("__consumer_offsets"), led("bss.audit.events")], ["bss.events", "bss.order.events", "bss.audit.events"])).toBe("bss.audit.events");
-        expect(metadataAnchor([offline, unlisted, led("__consumer_offsets")], ["bss.events", "bss.order.events"])).toBe("__consumer_offsets");
-        expect(metadataAnchor([offline, unlisted, { name: "bss.empty", partitions: [] }], ["bss.events"])).toBeUndefined();
     });
 });
