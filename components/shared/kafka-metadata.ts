@@ -122,13 +122,13 @@ function readTopics(reader: KafkaWireReader): MetadataTopic[] {
  * Topics are not read: the request asks for none.
  */
 export function parseMetadataResponse(frame: Buffer): MetadataResponse {
-    return readHead(new KafkaWireReader(frame, "Metadata"), frame);
+    return readHead(new KafkaWireReader(frame, "Metadata"));
 }
 
 /** Parses a Metadata v1 response frame (size prefix included), as a broker answers `encodeAllTopicsMetadataRequest`. */
 export function parseAllTopicsMetadataResponse(frame: Buffer): AllTopicsMetadataResponse {
     const reader = new KafkaWireReader(frame, "Metadata");
-    const head = readHead(reader, frame);
+    const head = readHead(reader);
     const topics = readTopics(reader);
     if (reader.remaining() !== 0) {
         throw new Error(`Metadata response has ${reader.remaining()} byte(s) after its last topic`);
@@ -137,12 +137,8 @@ export function parseAllTopicsMetadataResponse(frame: Buffer): AllTopicsMetadata
 }
 
 /** The size check, correlation id, brokers and controller id that open every Metadata v1 response. */
-function readHead(reader: KafkaWireReader, frame: Buffer): MetadataResponse {
-    const size = reader.int32("size");
-    if (size !== frame.length - 4) {
-        throw new Error(`Metadata response frame says ${size} byte(s) but carries ${frame.length - 4}`);
-    }
-    const correlationId = reader.int32("correlation id");
+function readHead(reader: KafkaWireReader): MetadataResponse {
+    const correlationId = reader.header();
     const brokers = readArray(reader, "broker", (i): MetadataBroker => {
         const nodeId = reader.int32(`broker ${i} node id`);
         const host = reader.string(`broker ${i} host`);

@@ -74,6 +74,15 @@ export class KafkaWireReader {
         return at;
     }
 
+    /** The size prefix, checked against the frame, then the correlation id: how every response frame opens. */
+    header(): number {
+        const size = this.int32("size");
+        if (size !== this.bytes.length - 4) {
+            throw new Error(`${this.response} response frame says ${size} byte(s) but carries ${this.bytes.length - 4}`);
+        }
+        return this.int32("correlation id");
+    }
+
     /** A BOOLEAN: one byte, anything but 0 is true. */
     boolean(what: string): boolean {
         return this.bytes[this.take(1, what)] !== 0;

@@ -58,11 +58,7 @@ export function encodeDescribeTopicConfigsRequest(correlationId: number, clientI
 /** Parses the response frame (size prefix included). A topic's own error is kept on it, not thrown. */
 export function parseDescribeConfigsResponse(frame: Buffer): TopicConfigs {
     const reader = new KafkaWireReader(frame, "DescribeConfigs");
-    const size = reader.int32("size");
-    if (size !== frame.length - 4) {
-        throw new Error(`DescribeConfigs response frame says ${size} byte(s) but carries ${frame.length - 4}`);
-    }
-    const correlationId = reader.int32("correlation id");
+    const correlationId = reader.header();
     reader.int32("throttle time");
     const count = reader.int32("result count");
     const topics: TopicConfigs["topics"] = [];

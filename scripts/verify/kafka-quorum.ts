@@ -52,11 +52,7 @@ const ERRORS: Record<number, string> = { 6: "NOT_LEADER_OR_FOLLOWER", 35: "UNSUP
 /** Parses the response frame (size prefix included); throws on any error code it carries. */
 export function parseDescribeQuorumResponse(frame: Buffer): QuorumView & { correlationId: number } {
     const reader = new KafkaWireReader(frame, "DescribeQuorum");
-    const size = reader.int32("size");
-    if (size !== frame.length - 4) {
-        throw new Error(`DescribeQuorum response frame says ${size} byte(s) but carries ${frame.length - 4}`);
-    }
-    const correlationId = reader.int32("correlation id");
+    const correlationId = reader.header();
     reader.tags("header");
     const errorCode = reader.int16("error code");
     if (errorCode !== 0) {

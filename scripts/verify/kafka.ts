@@ -244,10 +244,10 @@ export function observedTopics(listed: readonly MetadataTopic[]): ObservedTopic[
 }
 
 /**
- * Every topic from the first of `reachable` that answers the all-topics Metadata request, trying them in order
- * within `timeoutMs` in all. Rejects naming every address tried; with an UnreachableError when none answered at all.
+ * What `ask` gets from the first of `reachable` that answers `request`, trying them in order within `timeoutMs` in
+ * all. Rejects naming every address tried and why; with an UnreachableError when none answered at all.
  */
-async function readTopics(reachable: readonly string[], timeoutMs: number): Promise<MetadataTopic[]> {
+async function firstAnswer<T>(reachable: readonly string[], timeoutMs: number, request: string, ask: (address: string, leftMs: number) => Promise<T>): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     const failures: { address: string; error: unknown }[] = [];
     for (const address of reachable) {
@@ -256,35 +256,24 @@ async function readTopics(reachable: readonly string[], timeoutMs: number): Prom
             break;
         }
         try {
-            return await topicMetadata(address, left);
+            return await ask(address, left);
         } catch (error) {
             failures.push({ address, error });
         }
     }
     const tried = failures.map((f) => `${f.address} (${messageOf(f.error)})`).join("; ");
     const untried = reachable.slice(failures.length);
-    const message = `no broker answered the all-topics Metadata request within ${timeoutMs} ms: ${tried || "none tried"}${untried.length > 0 ? `; not tried in time: ${untried.join(", ")}` : ""}`;
+    const message = `no broker answered ${request} within ${timeoutMs} ms: ${tried || "none tried"}${untried.length > 0 ? `; not tried in time: ${untried.join(", ")}` : ""}`;
     throw failures.every((f) => isUnreachable(f.error)) ? new UnreachableError(message) : new Error(message);
 }
 
-/** The declared topics' configs from the first of `reachable` that answers DescribeConfigs, all within `timeoutMs`. */
-async function readTopicConfigs(reachable: readonly string[], topics: readonly string[], timeoutMs: number): Promise<Map<string, Record<string, TopicConfigEntry>>> {
-    const deadline = Date.now() + timeoutMs;
-    const failures: { address: string; error: unknown }[] = [];
-    for (const address of reachable) {
-        const left = deadline - Date.now();
-        if (left <= 0) {
-            break;
-        }
-        try {
-            return await describeTopicConfigs(address, topics, left);
-        } catch (error) {
-            failures.push({ address, error });
-        }
-    }
-    const message = `no broker answered DescribeConfigs within ${timeoutMs} ms: ${failures.map((f) => `${f.address} (${messageOf(f.error)})`).join("; ") || "none tried"}`;
-    throw failures.every((f) => isUnreachable(f.error)) ? new UnreachableError(message) : new Error(message);
-}
+/** Every topic, from the all-topics Metadata request. */
+const readTopics = (reachable: readonly string[], timeoutMs: number): Promise<MetadataTopic[]> =>
+    firstAnswer(reachable, timeoutMs, "the all-topics Metadata request", topicMetadata);
+
+/** The declared topics' configs, from DescribeConfigs (a broker that does not know one of them yet is passed over). */
+const readTopicConfigs = (reachable: readonly string[], topics: readonly string[], timeoutMs: number): Promise<Map<string, Record<string, TopicConfigEntry>>> =>
+    firstAnswer(reachable, timeoutMs, "DescribeConfigs", (address, left) => describeTopicConfigs(address, topics, left));
 
 /**
  * Reads what `evaluateKafka` needs from the brokers at `bootstrap`, each step within `timeoutMs`: the partitions
