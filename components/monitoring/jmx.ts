@@ -40,7 +40,7 @@ const RULES: JmxRule[] = [
     { pattern: "kafka.log<type=LogFlushStats, name=LogFlushRateAndTimeMs><>(\\d+)thPercentile", name: "kafka_log_logflushstats_logflushrateandtimems", type: "GAUGE", labels: { quantile: "0.$1" } },
     { pattern: "kafka.log<type=LogFlushStats, name=LogFlushRateAndTimeMs><>Count", name: "kafka_log_logflushstats_logflushes_total", type: "COUNTER" },
     // The KRaft quorum as each member sees it (a Kafka metrics group, so attributes, not Yammer's `Value`).
-    { pattern: "kafka.server<type=raft-metrics><>(current-leader|current-epoch|high-watermark|log-end-offset|commit-latency-avg)", name: "kafka_server_raft_metrics_$1", type: "GAUGE" },
+    { pattern: "kafka.server<type=raft-metrics><>(current-leader|high-watermark)", name: "kafka_server_raft_metrics_$1", type: "GAUGE" },
     // Gauges: ReplicaManager, KafkaController, KafkaServer (BrokerState), SessionExpireListener and the like.
     { pattern: "kafka.(\\w+)<type=([^,]+), name=([^,]+)><>Value", name: "kafka_$1_$2_$3", type: "GAUGE" },
 ];

@@ -49,8 +49,9 @@ state = "$dir/containerd/state"
         BinaryName = "$TC_BIN/runc"
         SystemdCgroup = false
 TOML
-    # containerd ignores a key in the wrong section: check the one down depends on took effect.
-    "$TC_BIN/containerd" --config "$dir/containerd/config.toml" config dump 2>/dev/null | grep -q '^ *netns_mounts_under_state_dir = true$' \
+    # containerd ignores a key in the wrong section: check the one down depends on took effect (grep reads the whole
+    # dump: with -q it could exit first and fail the pipeline with the writer's SIGPIPE).
+    "$TC_BIN/containerd" --config "$dir/containerd/config.toml" config dump 2>/dev/null | grep '^ *netns_mounts_under_state_dir = true$' >/dev/null \
         || die "$node: containerd's config does not keep pod network namespaces under the node's state"
     cat >"$dir/cni/10-bss.conflist" <<JSON
 {
