@@ -6,7 +6,7 @@
 import { Kafka } from "kafkajs";
 import { CommandResult } from "../helpers/test-cluster";
 import { KAFKA_CLASSPATH } from "./kafka-home";
-import { RunningKafkaCluster } from "./cluster-harness";
+import type { RunningKafkaCluster } from "./cluster-harness";
 
 /**
  * Runs a command-line tool of the release from its jars: a bare name is one of `org.apache.kafka.tools` (e.g.
@@ -18,7 +18,7 @@ export async function kafkaTool(cluster: RunningKafkaCluster, tool: string, args
 }
 
 /** Runs ZooKeeper's CLI (`ls`, `get`, ...) against `server` and returns its output. */
-export async function zookeeperCli(cluster: RunningKafkaCluster, server: string, command: string[]): Promise<string> {
+export async function zookeeperCli(cluster: Pick<RunningKafkaCluster, "runClient">, server: string, command: string[]): Promise<string> {
     return checked(await cluster.runClient(
         ["java", "-Xmx128m", "-cp", KAFKA_CLASSPATH, "org.apache.zookeeper.ZooKeeperMain", "-server", server, ...command],
         { timeoutMs: 60_000 },

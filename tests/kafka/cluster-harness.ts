@@ -14,7 +14,8 @@ import { RenderedStack, stackFile } from "../helpers/render";
 import { CommandResult, eventually, PodInfo, RunOptions, TestCluster } from "../helpers/test-cluster";
 import { StackConfig } from "../../render/render";
 import { Kafka, logLevel } from "kafkajs";
-import { assertKafkaFetched, KAFKA_CLASSPATH } from "./kafka-home";
+import { assertKafkaFetched } from "./kafka-home";
+import { zookeeperCli } from "./clients";
 
 export interface KafkaClusterOptions {
     /** Stack name the render sees; default "dev". */
@@ -184,9 +185,7 @@ export async function startKafkaCluster(options: KafkaClusterOptions = {}): Prom
                 }
                 const connect = zookeeperConnect(rendered);
                 const znodes = async (znode: string) => {
-                    const result = await cluster.runClient(["java", "-Xmx128m", "-cp", KAFKA_CLASSPATH, "org.apache.zookeeper.ZooKeeperMain",
-                        "-server", connect, "ls", znode], { timeoutMs: 60_000 });
-                    const list = /^\[(.*)\]$/m.exec(result.stdout)?.[1];
+                    const list = /^\[(.*)\]$/m.exec(await zookeeperCli(cluster, connect, ["ls", znode]))?.[1];
                     return list === undefined ? undefined : list.split(", ").filter((t) => t !== "");
                 };
                 await eventually("every deleted topic gone from ZooKeeper", readyTimeoutMs, async () => {
